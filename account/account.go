@@ -1,0 +1,215 @@
+package account
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"xtraauth/store"
+)
+
+// Limits on outside input, as the contract states them.
+const (
+	MaxLoginLen    = 128
+	MaxPasswordLen = 1024
+)
+
+// Errors a caller can cause; handlers map them to statuses.
+var (
+	ErrInvalid   = errors.New("invalid input")
+	ErrForbidden = errors.New("forbidden")
+)
+
+// InvalidError names what is wrong with an input.
+type InvalidError struct{ Reason string }
+
+func (e *InvalidError) Error() string { return e.Reason }
+func (e *InvalidError) Unwrap() error { return ErrInvalid }
+
+func invalid(format string, args ...any) error {
+	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
+}
+
+// SessionEnder ends a user's sessions when their secret or rights change.
+type SessionEnder interface {
+	DeleteUserSessions(ctx context.Context, userID int64, keep string) error
+}
+
+// Deps are what the account service works on.
+type Deps struct {
+	Users    store.Users
+	DevKeys  store.DevKeys
+	Sessions SessionEnder // may end sessions on another store than users live in
+	Gate     Gate
+	Hasher   *Hasher
+	Now      func() time.Time
+}
+
+// Service manages users and dev_keys and checks their secrets, every check
+// behind the gate.
+type Service struct {
+	users    store.Users
+	devKeys  store.DevKeys
+	sessions SessionEnder
+	gate     Gate
+	hasher   *Hasher
+	now      func() time.Time
+	// dummyHash is verified for unknown logins, so that they cost the same
+	// time as known ones.
+	dummyHash string
+}
+
+// New makes a Service.
+func New(ctx context.Context, d Deps) (*Service, error) {
+	s := &Service{users: d.Users, devKeys: d.DevKeys, sessions: d.Sessions, gate: d.Gate, hasher: d.Hasher, now: d.Now}
+	random := make([]byte, 16)
+	if _, err := rand.Read(random); err != nil {
+		return nil, err
+	}
+	dummy, err := s.hasher.Hash(ctx, hex.EncodeToString(random))
+	if err != nil {
+		return nil, err
+	}
+	s.dummyHash = dummy
+	return s, nil
+}
+
+// Key is the lower-cased login that counters and uniqueness use.
+func Key(login string) string { return strings.ToLower(login) }
+
+// CheckPassword reports whether password is right for an enabled user with
+// the attempt's login, behind the gate. err means the gate refused (captcha,
+// lock) or the system failed; a wrong password is a plain false.
+func (s *Service) CheckPassword(ctx context.Context, a Attempt, password string) (store.User, bool, error) {
+	if err := s.gate.Enter(ctx, a); err != nil {
+		return store.User{}, false, err
+	}
+	u, ok, err := s.verifyPassword(ctx, a.Login, password)
+	if err != nil {
+		s.gate.Cancel(ctx, a)
+		return store.User{}, false, err
+	}
+	if err := s.gate.Finish(ctx, a, ok); err != nil {
+		return store.User{}, false, err
+	}
+	return u, ok, nil
+}
+
+// verifyPassword pays one hash for unknown logins like for known ones, so
+// that time does not tell which logins exist; a disabled user's right
+// password is a plain false.
+func (s *Service) verifyPassword(ctx context.Context, login, password string) (store.User, bool, error) {
+	u, err := s.users.GetUserByLogin(ctx, login)
+	known := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, err
+	}
+	hash := s.dummyHash
+	if known && u.PasswordHash != "" {
+		hash = u.PasswordHash
+	}
+	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
+	if err != nil && !errors.Is(err, ErrBadHash) {
+		return store.User{}, false, err
+	}
+	if !known || !ok || u.Disabled || u.PasswordHash == "" {
+		return store.User{}, false, nil
+	}
+	if rehash {
+		s.upgradeHash(ctx, u.ID, password)
+	}
+	return u, true, nil
+}
+
+// upgradeHash replaces an imported bcrypt hash (or old argon2id parameters);
+// a failure here must not fail the login, the next one retries.
+func (s *Service) upgradeHash(ctx context.Context, id int64, password string) {
+	hash, err := s.hasher.Hash(ctx, password)
+	if err != nil {
+		return
+	}
+	_, _ = s.users.UpdateUser(ctx, id, func(u *store.User) error {
+		u.PasswordHash = hash
+		return nil
+	})
+}
+
+// RecordLogin notes the time of a good login.
+func (s *Service) RecordLogin(ctx context.Context, id int64) error {
+	at := s.now().UTC()
+	_, err := s.users.UpdateUser(ctx, id, func(u *store.User) error {
+		u.LastLoginAt = &at
+		return nil
+	})
+	return err
+}
+
+// User returns an enabled or disabled user by id.
+func (s *Service) User(ctx context.Context, id int64) (store.User, error) {
+	return s.users.GetUser(ctx, id)
+}
+
+// UserByLogin finds a user case-insensitively.
+func (s *Service) UserByLogin(ctx context.Context, login string) (store.User, error) {
+	return s.users.GetUserByLogin(ctx, login)
+}
+
+// Users lists one page of users and the count of all that match.
+func (s *Service) Users(ctx context.Context, f store.UserFilter) ([]store.User, int, error) {
+	return s.users.ListUsers(ctx, f)
+}
+
+func validatePassword(p string) error {
+	if p == "" {
+		return invalid("password is required")
+	}
+	if len(p) > MaxPasswordLen {
+		return invalid("password is longer than %d bytes", MaxPasswordLen)
+	}
+	return nil
+}
+
+func validateLogin(l string) error {
+	if l == "" {
+		return invalid("login is required")
+	}
+	if len(l) > MaxLoginLen {
+		return invalid("login is longer than %d bytes", MaxLoginLen)
+	}
+	if strings.TrimSpace(l) != l || strings.ContainsAny(l, "\x00\r\n\t") {
+		return invalid("login must not contain spaces at the ends or control characters")
+	}
+	return nil
+}
+
+// EnsureAdmin creates the first super admin on an empty database. With an
+// empty password it generates one and returns it, to be shown once. Two
+// processes racing here create one admin: the unique login decides, and
+// only the winner reports created.
+func (s *Service) EnsureAdmin(ctx context.Context, login, password string) (created bool, generated string, err error) {
+	n, err := s.users.CountUsers(ctx)
+	if err != nil || n > 0 {
+		return false, "", err
+	}
+	if password == "" {
+		random := make([]byte, 12)
+		if _, err := rand.Read(random); err != nil {
+			return false, "", err
+		}
+		password = base64.RawURLEncoding.EncodeToString(random)
+		generated = password
+	}
+	_, err = s.Create(ctx, store.User{Login: login, Name: login, IsSuper: true, Type: store.UserTypeNormal}, password)
+	if errors.Is(err, store.ErrAlreadyExists) {
+		return false, "", nil
+	}
+	if err != nil {
+		return false, "", err
+	}
+	return true, generated, nil
+}

@@ -1,0 +1,111 @@
+package account
+
+import (
+	"context"
+	"errors"
+	"strconv"
+	"time"
+
+	"github.com/google/uuid"
+
+	"xtraauth/store"
+)
+
+// prefixLen is how much of a dev_key lists show: its time and 8 hex digits.
+const prefixLen = 18
+
+// touchEvery limits last_used_at writes for a busy job's key.
+const touchEvery = time.Minute
+
+// NewDevKey is a freshly made key; Key is shown once and never again.
+type NewDevKey struct {
+	store.DevKey
+	Key string
+}
+
+// CreateDevKey mints a key for the user in the seed's format: unix seconds
+// followed by a UUID v4.
+func (s *Service) CreateDevKey(ctx context.Context, userID int64, label string) (NewDevKey, error) {
+	if len(label) > maxFieldLen {
+		return NewDevKey{}, invalid("label is longer than %d bytes", maxFieldLen)
+	}
+	id, err := uuid.NewRandom()
+	if err != nil {
+		return NewDevKey{}, err
+	}
+	now := s.now().UTC()
+	key := strconv.FormatInt(now.Unix(), 10) + id.String()
+	k, err := s.devKeys.CreateDevKey(ctx, store.DevKey{
+		UserID: userID, Label: label, Prefix: key[:prefixLen], Hash: store.Digest(key), CreatedAt: now,
+	})
+	if err != nil {
+		return NewDevKey{}, err
+	}
+	return NewDevKey{DevKey: k, Key: key}, nil
+}
+
+// DevKeys lists a user's keys.
+func (s *Service) DevKeys(ctx context.Context, userID int64) ([]store.DevKey, error) {
+	return s.devKeys.ListDevKeys(ctx, userID)
+}
+
+// DevKey returns one key's record.
+func (s *Service) DevKey(ctx context.Context, id int64) (store.DevKey, error) {
+	return s.devKeys.GetDevKey(ctx, id)
+}
+
+// RevokeDevKey deletes a key; it stops working at once.
+func (s *Service) RevokeDevKey(ctx context.Context, id int64) error {
+	return s.devKeys.DeleteDevKey(ctx, id)
+}
+
+// CheckDevKey reports whether key belongs to the enabled user with the
+// attempt's login, behind the gate's per-address count. Both lookups always
+// run, so time does not tell which logins exist.
+func (s *Service) CheckDevKey(ctx context.Context, a Attempt, key string) (store.User, bool, error) {
+	if err := s.gate.EnterDevKey(ctx, a); err != nil {
+		return store.User{}, false, err
+	}
+	k, kerr := s.devKeys.GetDevKeyByHash(ctx, store.Digest(key))
+	u, uerr := s.users.GetUserByLogin(ctx, a.Login)
+	for _, err := range []error{kerr, uerr} {
+		if err != nil && !errors.Is(err, store.ErrNotFound) {
+			return store.User{}, false, err
+		}
+	}
+	ok := kerr == nil && uerr == nil && k.UserID == u.ID && !u.Disabled
+	if err := s.gate.FinishDevKey(ctx, a, ok); err != nil || !ok {
+		return store.User{}, false, err
+	}
+	s.touch(ctx, k)
+	return u, true, nil
+}
+
+// ResolveDevKey finds the enabled user a dev_key used as a token belongs to.
+func (s *Service) ResolveDevKey(ctx context.Context, key string) (store.User, bool, error) {
+	k, err := s.devKeys.GetDevKeyByHash(ctx, store.Digest(key))
+	if errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, nil
+	}
+	if err != nil {
+		return store.User{}, false, err
+	}
+	u, err := s.users.GetUser(ctx, k.UserID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
+		return store.User{}, false, nil
+	}
+	if err != nil {
+		return store.User{}, false, err
+	}
+	s.touch(ctx, k)
+	return u, true, nil
+}
+
+// touch records use; losing one such write is harmless, so errors are dropped.
+func (s *Service) touch(ctx context.Context, k store.DevKey) {
+	now := s.now().UTC()
+	if k.LastUsedAt != nil && now.Sub(*k.LastUsedAt) < touchEvery {
+		return
+	}
+	_ = s.devKeys.TouchDevKey(ctx, k.ID, now)
+}

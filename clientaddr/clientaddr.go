@@ -1,0 +1,89 @@
+// Package clientaddr decides which address a request comes from, for the
+// per-address counters. The TCP peer is believed unless it is a trusted
+// proxy; then the rightmost X-Forwarded-For hop outside the trusted ranges
+// is. Nothing else is believed, so nobody dodges a per-address limit by
+// inventing addresses. IPv6 addresses are grouped by /64, since one host
+// commonly holds a whole /64.
+package clientaddr
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// Resolver extracts client addresses.
+type Resolver struct {
+	trusted []netip.Prefix
+}
+
+// New makes a Resolver that believes X-Forwarded-For only from trusted peers.
+func New(trusted []netip.Prefix) *Resolver { return &Resolver{trusted: trusted} }
+
+// Of returns the grouped client address of a request, given its
+// RemoteAddr and its X-Forwarded-For header values.
+func (r *Resolver) Of(remoteAddr string, forwardedFor []string) string {
+	peer, ok := parse(hostOf(remoteAddr))
+	if !ok {
+		return "unknown"
+	}
+	if !r.isTrusted(peer) {
+		return group(peer)
+	}
+	hops := splitHops(forwardedFor)
+	for i := len(hops) - 1; i >= 0; i-- {
+		hop, ok := parse(hops[i])
+		if !ok {
+			break // a garbled hop: trust nothing further left of it
+		}
+		if !r.isTrusted(hop) {
+			return group(hop)
+		}
+		peer = hop
+	}
+	return group(peer)
+}
+
+func (r *Resolver) isTrusted(a netip.Addr) bool {
+	for _, p := range r.trusted {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+func hostOf(remoteAddr string) string {
+	if host, _, err := net.SplitHostPort(remoteAddr); err == nil {
+		return host
+	}
+	return remoteAddr
+}
+
+func parse(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	if ap, err := netip.ParseAddrPort(s); err == nil {
+		return ap.Addr().Unmap(), true
+	}
+	a, err := netip.ParseAddr(strings.Trim(s, "[]"))
+	if err != nil {
+		return netip.Addr{}, false
+	}
+	return a.Unmap().WithZone(""), true
+}
+
+func splitHops(values []string) []string {
+	var hops []string
+	for _, v := range values {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	return hops
+}
+
+func group(a netip.Addr) string {
+	if a.Is4() {
+		return a.String()
+	}
+	p, _ := a.Prefix(64)
+	return p.String()
+}

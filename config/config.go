@@ -1,0 +1,179 @@
+// Package config reads xtraauth's settings from the environment and from
+// flags of the same name in kebab-case (a flag wins over the environment).
+// A bad value is an error naming the setting, so the process can exit with
+// one clear line.
+package config
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"xtraauth/account"
+)
+
+// Config is every setting, parsed.
+type Config struct {
+	Addr           string
+	DataDir        string
+	DatabaseURL    string
+	RedisURL       string
+	RedisCluster   []string
+	SessionTTL     time.Duration
+	CaptchaAfter   int
+	LockAfter      int
+	LockFor        time.Duration
+	CaptchaTTL     time.Duration
+	OAuthTokenTTL  time.Duration
+	TrustedProxies []netip.Prefix
+	JWTSecret      string
+	LogFormat      string
+	AdminLogin     string
+	AdminPassword  string
+	Hash           account.HashParams
+}
+
+type setting struct {
+	env, def, usage string
+	parse           func(c *Config, v string) error
+}
+
+// settings lists every setting with its default; the flag name is the env
+// name without XTRA_, in kebab-case.
+var settings = []setting{
+	{"XTRA_ADDR", ":8081", "listen address", func(c *Config, v string) error { c.Addr = v; return nil }},
+	{"XTRA_DATA_DIR", "./data", "directory of the SQLite file and redis.addr", func(c *Config, v string) error { c.DataDir = v; return nil }},
+	{"XTRA_DATABASE_URL", "", "empty = SQLite in the data dir; postgres://... = PostgreSQL", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"XTRA_REDIS_URL", "", "empty = embedded Redis; redis:// or rediss://", func(c *Config, v string) error { c.RedisURL = v; return nil }},
+	{"XTRA_REDIS_CLUSTER", "", "comma-separated host:port of a Redis Cluster", func(c *Config, v string) error { c.RedisCluster = splitList(v); return nil }},
+	{"XTRA_SESSION_TTL", "24h", "session lifetime", durationTo(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"XTRA_CAPTCHA_AFTER", "2", "failures before a captcha is needed (0 = never)", intTo(func(c *Config) *int { return &c.CaptchaAfter })},
+	{"XTRA_LOCK_AFTER", "5", "failures that lock a login (0 = never)", intTo(func(c *Config) *int { return &c.LockAfter })},
+	{"XTRA_LOCK_FOR", "2h", "how long a lock lasts", durationTo(func(c *Config) *time.Duration { return &c.LockFor })},
+	{"XTRA_CAPTCHA_TTL", "5m", "captcha lifetime", durationTo(func(c *Config) *time.Duration { return &c.CaptchaTTL })},
+	{"XTRA_OAUTH_TOKEN_TTL", "12h", "OAuth access token lifetime", durationTo(func(c *Config) *time.Duration { return &c.OAuthTokenTTL })},
+	{"XTRA_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed", parseProxies},
+	{"XTRA_JWT_SECRET", "", "HS256 secret of DMS tokens (else generated once and kept in SQL)", func(c *Config, v string) error { c.JWTSecret = v; return nil }},
+	{"XTRA_LOG_FORMAT", "text", "text or json", parseLogFormat},
+	{"XTRA_ADMIN_LOGIN", "admin", "login of the super admin made on first start", func(c *Config, v string) error { c.AdminLogin = v; return nil }},
+	{"XTRA_ADMIN_PASSWORD", "", "its password (else generated and printed once)", func(c *Config, v string) error { c.AdminPassword = v; return nil }},
+	{"XTRA_ARGON2_MEMORY", "65536", "argon2id memory in KiB", uintTo(func(c *Config) *uint32 { return &c.Hash.Memory })},
+	{"XTRA_ARGON2_TIME", "3", "argon2id passes", uintTo(func(c *Config) *uint32 { return &c.Hash.Time })},
+	{"XTRA_ARGON2_THREADS", "2", "argon2id lanes", func(c *Config, v string) error {
+		n, err := strconv.ParseUint(v, 10, 8)
+		if err != nil || n == 0 {
+			return fmt.Errorf("want a whole number from 1 to 255, got %q", v)
+		}
+		c.Hash.Threads = uint8(n)
+		return nil
+	}},
+}
+
+// secretSettings are never offered as flags, which other users can read.
+var secretSettings = map[string]bool{"XTRA_ADMIN_PASSWORD": true, "XTRA_JWT_SECRET": true}
+
+// FlagName is the kebab-case flag of an env name.
+func FlagName(env string) string {
+	return strings.ReplaceAll(strings.ToLower(strings.TrimPrefix(env, "XTRA_")), "_", "-")
+}
+
+// AddFlags declares a flag for every setting but the secret ones.
+func AddFlags(fs *pflag.FlagSet) {
+	for _, s := range settings {
+		if !secretSettings[s.env] {
+			fs.String(FlagName(s.env), s.def, s.usage+" ("+s.env+")")
+		}
+	}
+}
+
+// Load reads every setting: a changed flag, else the environment, else the default.
+func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
+	c := Config{Hash: account.DefaultHashParams}
+	for _, s := range settings {
+		v := s.def
+		if e := getenv(s.env); e != "" {
+			v = e
+		}
+		if f := fs.Lookup(FlagName(s.env)); f != nil && f.Changed {
+			v = f.Value.String()
+		}
+		if err := s.parse(&c, strings.TrimSpace(v)); err != nil {
+			return Config{}, fmt.Errorf("%s: %w", s.env, err)
+		}
+	}
+	return c, nil
+}
+
+func durationTo(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		d, err := time.ParseDuration(v)
+		if err != nil || d <= 0 {
+			return fmt.Errorf("want a positive duration such as 90s, 30m or 2h, got %q", v)
+		}
+		*field(c) = d
+		return nil
+	}
+}
+
+func intTo(field func(*Config) *int) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 0 || n > 1000 {
+			return fmt.Errorf("want a whole number from 0 to 1000, got %q", v)
+		}
+		*field(c) = n
+		return nil
+	}
+}
+
+func uintTo(field func(*Config) *uint32) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		n, err := strconv.ParseUint(v, 10, 32)
+		if err != nil || n == 0 {
+			return fmt.Errorf("want a positive whole number, got %q", v)
+		}
+		*field(c) = uint32(n)
+		return nil
+	}
+}
+
+func parseProxies(c *Config, v string) error {
+	for _, s := range splitList(v) {
+		if !strings.Contains(s, "/") {
+			if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
+				s += "/32"
+			} else {
+				s += "/128"
+			}
+		}
+		p, err := netip.ParsePrefix(s)
+		if err != nil {
+			return fmt.Errorf("want CIDRs such as 10.0.0.0/8, got %q", s)
+		}
+		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
+	}
+	return nil
+}
+
+func parseLogFormat(c *Config, v string) error {
+	if v != "text" && v != "json" {
+		return fmt.Errorf("want text or json, got %q", v)
+	}
+	c.LogFormat = v
+	return nil
+}
+
+func splitList(v string) []string {
+	var out []string
+	for _, s := range strings.Split(v, ",") {
+		if s = strings.TrimSpace(s); s != "" {
+			out = append(out, s)
+		}
+	}
+	return out
+}

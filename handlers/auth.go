@@ -1,0 +1,82 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+
+	"xtraauth/session"
+)
+
+// Names of the places a token may come in.
+const (
+	HeaderAuthID  = "X-XTRA-AUTH-ID"
+	WebCookie     = "xtra-session"
+	DMSCookie     = "dms-token"
+	principalKey  = "xtraauth.principal"
+	queryTokenKey = "access_token"
+)
+
+// credential returns the request's token from the first place that holds
+// one: X-XTRA-AUTH-ID, Authorization: Bearer, ?access_token=, the web
+// page's cookie, the dms-token cookie.
+func credential(r *http.Request) string {
+	if v := r.Header.Get(HeaderAuthID); v != "" {
+		return v
+	}
+	if v, ok := bearer(r.Header.Get(echo.HeaderAuthorization)); ok {
+		return v
+	}
+	if v := r.URL.Query().Get(queryTokenKey); v != "" {
+		return v
+	}
+	for _, name := range []string{WebCookie, DMSCookie} {
+		if c, err := r.Cookie(name); err == nil && c.Value != "" {
+			return c.Value
+		}
+	}
+	return ""
+}
+
+func bearer(h string) (string, bool) {
+	const prefix = "bearer "
+	if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
+		return strings.TrimSpace(h[len(prefix):]), true
+	}
+	return "", false
+}
+
+// authenticate resolves the request's credential into a principal for the
+// handlers after it; 401 without one.
+func authenticate(r *session.Resolver) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			p, err := r.Resolve(c.Request().Context(), credential(c.Request()))
+			if errors.Is(err, session.ErrUnauthenticated) {
+				return errNotAuthorized
+			}
+			if err != nil {
+				return err
+			}
+			c.Set(principalKey, p)
+			return next(c)
+		}
+	}
+}
+
+// requireAdmin lets only super admins through; it runs after authenticate.
+func requireAdmin(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if !principal(c).User.IsSuper {
+			return errForbidden
+		}
+		return next(c)
+	}
+}
+
+func principal(c echo.Context) session.Principal {
+	p, _ := c.Get(principalKey).(session.Principal)
+	return p
+}

@@ -1,0 +1,77 @@
+// Package handlers is the HTTP layer: it decodes requests, calls the domain
+// packages and encodes their answers. Every error leaves through one error
+// handler in one body shape; no domain logic lives here.
+package handlers
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"xtraauth/account"
+	"xtraauth/clientaddr"
+	"xtraauth/login"
+	"xtraauth/session"
+)
+
+// Deps are what the HTTP layer calls.
+type Deps struct {
+	Accounts *account.Service
+	Login    *login.Service
+	Sessions *session.Manager
+	Resolver *session.Resolver
+	Address  *clientaddr.Resolver
+	// Ready reports whether the stores answer, for /readyz.
+	Ready func(context.Context) error
+	Log   *slog.Logger
+}
+
+// New builds the HTTP server's router.
+func New(d Deps) *echo.Echo {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = errorHandler(d.Log)
+	address := func(r *http.Request) string { return d.Address.Of(r.RemoteAddr, r.Header.Values("X-Forwarded-For")) }
+	e.IPExtractor = address
+	e.Use(logRequests(d.Log))
+
+	e.GET("/healthz", func(c echo.Context) error { return ok(c) })
+	e.GET("/readyz", func(c echo.Context) error {
+		ctx, cancel := context.WithTimeout(c.Request().Context(), 2*time.Second)
+		defer cancel()
+		if err := d.Ready(ctx); err != nil {
+			return &Error{Status: errUnavailable.Status, Text: errUnavailable.Text, Cause: err}
+		}
+		return ok(c)
+	})
+
+	api := e.Group("/api")
+	(&Sessions{Login: d.Login, Sessions: d.Sessions, Address: address}).Register(api)
+	// Authentication is a route middleware, not a group one: Echo answers
+	// unknown paths of a group with middleware through that middleware,
+	// which would turn 404 and 405 into 401.
+	auth := authenticate(d.Resolver)
+	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
+	(&DevKeys{Accounts: d.Accounts}).Register(api, auth)
+	return e
+}
+
+// logRequests writes one line per request: the route template, never the
+// raw path or query, which may carry tokens.
+func logRequests(log *slog.Logger) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			start := time.Now()
+			err := next(c)
+			if err != nil {
+				c.Error(err)
+			}
+			log.Info("request", "method", c.Request().Method, "route", c.Path(),
+				"status", c.Response().Status, "duration", time.Since(start), "client", c.RealIP())
+			return nil
+		}
+	}
+}

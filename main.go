@@ -1,0 +1,122 @@
+// Command xtraauth is an XSwitch-style login service and its operator CLI.
+// `xtraauth` (or `xtraauth serve`) runs the server; the other commands
+// change users, dev_keys and locks in the same stores, also while the
+// server runs.
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"xtraauth/clientaddr"
+	"xtraauth/config"
+	"xtraauth/handlers"
+	"xtraauth/login"
+	"xtraauth/session"
+)
+
+func main() {
+	root := rootCommand(os.Stdin, os.Stdout, os.Stderr)
+	if err := root.Execute(); err != nil {
+		fmt.Fprintln(os.Stderr, "xtraauth:", err)
+		os.Exit(1)
+	}
+}
+
+// rootCommand builds the whole CLI; tests run it with their own streams.
+func rootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
+	root := &cobra.Command{
+		Use:           "xtraauth",
+		Short:         "XSwitch-style login service: sessions, captchas, lockout, dev_keys",
+		SilenceUsage:  true,
+		SilenceErrors: true,
+		Args:          cobra.NoArgs,
+	}
+	root.SetIn(stdin)
+	root.SetOut(stdout)
+	root.SetErr(stderr)
+	config.AddFlags(root.PersistentFlags())
+	serve := &cobra.Command{
+		Use:   "serve",
+		Short: "Run the HTTP server (the default command)",
+		Args:  cobra.NoArgs,
+		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd) },
+	}
+	root.RunE = serve.RunE
+	root.AddCommand(serve, userCommand(), devkeyCommand())
+	return root
+}
+
+func loadConfig(cmd *cobra.Command) (config.Config, error) {
+	return config.Load(cmd.Flags(), os.Getenv)
+}
+
+func newLogger(w io.Writer, format string) *slog.Logger {
+	if format == "json" {
+		return slog.New(slog.NewJSONHandler(w, nil))
+	}
+	return slog.New(slog.NewTextHandler(w, nil))
+}
+
+func runServe(cmd *cobra.Command) error {
+	cfg, err := loadConfig(cmd)
+	if err != nil {
+		return err
+	}
+	log := newLogger(cmd.ErrOrStderr(), cfg.LogFormat)
+	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
+	defer stop()
+
+	a, err := openServer(ctx, cfg, log)
+	if err != nil {
+		return err
+	}
+	defer a.close()
+	created, generated, err := a.accounts.EnsureAdmin(ctx, cfg.AdminLogin, cfg.AdminPassword)
+	if err != nil {
+		return fmt.Errorf("creating the first admin: %w", err)
+	}
+	if created && generated != "" {
+		fmt.Fprintf(cmd.ErrOrStderr(), "created super admin %q with password %s (shown once; change it)\n", cfg.AdminLogin, generated)
+	}
+	return serveHTTP(ctx, a, log)
+}
+
+func serveHTTP(ctx context.Context, a *app, log *slog.Logger) error {
+	sessions := session.NewManager(a.eph, a.cfg.SessionTTL, time.Now)
+	e := handlers.New(handlers.Deps{
+		Accounts: a.accounts,
+		Login:    login.New(a.accounts, sessions),
+		Sessions: sessions,
+		Resolver: session.NewResolver(sessions, a.accounts),
+		Address:  clientaddr.New(a.cfg.TrustedProxies),
+		Ready:    a.ready,
+		Log:      log,
+	})
+	srv := &http.Server{Addr: a.cfg.Addr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.ListenAndServe() }()
+	log.Info("listening", "addr", a.cfg.Addr, "database", a.sql.Dialect(), "embedded_redis", a.embedded != nil)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("XTRA_ADDR: %w", err)
+	case <-ctx.Done():
+	}
+	log.Info("shutting down: draining requests")
+	shutdownCtx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return err
+	}
+	return nil
+}

@@ -1,0 +1,69 @@
+// Package session issues, finds and ends login sessions. A session is named
+// by a random token the client holds; the store keeps only its SHA-256, so
+// a dump of Redis logs nobody in. Sessions last a fixed TTL from login (not
+// sliding) and live in the ephemeral store shared by every server process,
+// so a logout on one process ends the session on all of them.
+package session
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"xtraauth/store"
+)
+
+// Kinds of session, by front door.
+const (
+	KindXSwitch = "xswitch"
+	KindWeb     = "web"
+)
+
+// Manager issues and ends sessions.
+type Manager struct {
+	store store.Sessions
+	ttl   time.Duration
+	now   func() time.Time
+}
+
+// NewManager makes a Manager whose sessions last ttl.
+func NewManager(s store.Sessions, ttl time.Duration, now func() time.Time) *Manager {
+	return &Manager{store: s, ttl: ttl, now: now}
+}
+
+// Create starts a session for u and returns its fresh token.
+func (m *Manager) Create(ctx context.Context, u store.User, kind string) (string, store.Session, error) {
+	token, err := uuid.NewRandom()
+	if err != nil {
+		return "", store.Session{}, err
+	}
+	now := m.now().UTC()
+	s := store.Session{UserID: u.ID, Login: u.Login, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(m.ttl)}
+	if err := m.store.CreateSession(ctx, store.Digest(token.String()), s); err != nil {
+		return "", store.Session{}, err
+	}
+	return token.String(), s, nil
+}
+
+// Lookup finds the live session of token; store.ErrNotFound if none.
+func (m *Manager) Lookup(ctx context.Context, token string) (store.Session, error) {
+	s, err := m.store.GetSession(ctx, store.Digest(token))
+	if err != nil {
+		return store.Session{}, err
+	}
+	if !m.now().Before(s.ExpiresAt) {
+		return store.Session{}, store.ErrNotFound
+	}
+	return s, nil
+}
+
+// End deletes the session of token; store.ErrNotFound if there was none.
+func (m *Manager) End(ctx context.Context, token string) error {
+	return m.store.DeleteSession(ctx, store.Digest(token))
+}
+
+// DeleteUserSessions ends every session of the user but keep (a digest).
+func (m *Manager) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
+	return m.store.DeleteUserSessions(ctx, userID, keep)
+}

@@ -1,0 +1,247 @@
+// Package store defines the state xtraauth keeps, as plain value structs and
+// small interfaces, one per kind of state. Durable state (users, dev_keys,
+// audit events) lives in SQL (package store/sqlstore); ephemeral state
+// (sessions, failure counters, captchas) lives in Redis (package
+// store/redisstore). Every implementation passes the suites in
+// store/conformance.
+package store
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"time"
+)
+
+// Sentinel errors every implementation returns, wrapped or bare.
+var (
+	ErrNotFound      = errors.New("not found")
+	ErrAlreadyExists = errors.New("already exists")
+	// ErrLastSuperAdmin refuses a change that would leave no enabled super admin.
+	ErrLastSuperAdmin = errors.New("last enabled super admin")
+)
+
+// DefaultTenantID is the tenant every user belongs to unless told otherwise.
+const DefaultTenantID int64 = 1
+
+// User types as the XSwitch front-end knows them.
+const (
+	UserTypeNormal = "NORMAL"
+	UserTypeAgent  = "AGENT"
+)
+
+// User is an account. Login keeps the spelling it was created with; it is
+// unique and matched case-insensitively.
+type User struct {
+	ID           int64
+	Login        string
+	Name         string
+	Email        string
+	Mobile       string
+	Tel          string
+	ExtnID       string
+	Type         string
+	Domain       string
+	Context      string
+	PasswordHash string
+	IsSuper      bool
+	Disabled     bool
+	TenantID     int64
+	LastLoginAt  *time.Time
+	CreatedAt    time.Time
+	UpdatedAt    time.Time
+}
+
+// UserFilter selects users for a list; empty strings mean no filter.
+// Login and Name match substrings, case-insensitively.
+type UserFilter struct {
+	Login  string
+	Name   string
+	Type   string
+	Offset int
+	Limit  int
+}
+
+// Users is the durable user table.
+type Users interface {
+	// CreateUser inserts u (ID, CreatedAt and UpdatedAt are set by the store
+	// from u.CreatedAt) and returns it; ErrAlreadyExists if the lower-cased
+	// login is taken.
+	CreateUser(ctx context.Context, u User) (User, error)
+	GetUser(ctx context.Context, id int64) (User, error)
+	// GetUserByLogin matches the login case-insensitively.
+	GetUserByLogin(ctx context.Context, login string) (User, error)
+	// ListUsers returns one page and the count of all matching users.
+	ListUsers(ctx context.Context, f UserFilter) ([]User, int, error)
+	// UpdateUser runs update on the current row inside one transaction and
+	// writes the result back. It refuses (ErrLastSuperAdmin) a result that
+	// leaves no enabled super admin; an error from update aborts the change.
+	UpdateUser(ctx context.Context, id int64, update func(*User) error) (User, error)
+	// DeleteUser removes the user and all their dev_keys in one transaction;
+	// ErrLastSuperAdmin for the last enabled super admin.
+	DeleteUser(ctx context.Context, id int64) error
+	// CountUsers reports how many users exist (used for first-start setup).
+	CountUsers(ctx context.Context) (int, error)
+}
+
+// DevKey is a permanent credential of one user. Only the SHA-256 of the key
+// is kept; Prefix is a short, harmless head of it for lists.
+type DevKey struct {
+	ID         int64
+	UserID     int64
+	Label      string
+	Prefix     string
+	Hash       string
+	CreatedAt  time.Time
+	LastUsedAt *time.Time
+}
+
+// DevKeys is the durable dev_key table.
+type DevKeys interface {
+	// CreateDevKey inserts k (ID set by the store); ErrNotFound if the user
+	// does not exist.
+	CreateDevKey(ctx context.Context, k DevKey) (DevKey, error)
+	GetDevKey(ctx context.Context, id int64) (DevKey, error)
+	GetDevKeyByHash(ctx context.Context, hash string) (DevKey, error)
+	ListDevKeys(ctx context.Context, userID int64) ([]DevKey, error)
+	DeleteDevKey(ctx context.Context, id int64) error
+	TouchDevKey(ctx context.Context, id int64, at time.Time) error
+}
+
+// Session is what a login token stands for. The token itself is never
+// stored, only its SHA-256.
+type Session struct {
+	UserID    int64     `json:"uid"`
+	Login     string    `json:"login"`
+	Kind      string    `json:"kind"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// Sessions is the ephemeral session table, shared by every server process.
+type Sessions interface {
+	// CreateSession stores s under the token digest until s.ExpiresAt.
+	CreateSession(ctx context.Context, digest string, s Session) error
+	// GetSession returns ErrNotFound for unknown or expired digests.
+	GetSession(ctx context.Context, digest string) (Session, error)
+	// DeleteSession returns ErrNotFound if nothing was deleted.
+	DeleteSession(ctx context.Context, digest string) error
+	// DeleteUserSessions ends every session of the user except the one
+	// whose digest is keep (empty keeps none).
+	DeleteUserSessions(ctx context.Context, userID int64, keep string) error
+}
+
+// AuditEvent is one row of the audit trail: failures, captchas asked, locks,
+// unlocks, wrong dev_keys, sudo. Subject is the counter key it concerns
+// (a lower-cased login, or "client:" + a client id).
+type AuditEvent struct {
+	ID      int64
+	At      time.Time
+	Subject string
+	Address string
+	Kind    string
+	Outcome string
+}
+
+// AuditFilter selects audit events, newest first; empty Subject means all.
+type AuditFilter struct {
+	Subject string
+	Offset  int
+	Limit   int
+}
+
+// Audit is the durable, append-only audit trail.
+type Audit interface {
+	AddAuditEvent(ctx context.Context, e AuditEvent) error
+	ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, int, error)
+}
+
+// AttemptStatus is the verdict of one atomic check-and-count.
+type AttemptStatus int
+
+const (
+	// AttemptProceed: the attempt was counted as a failure in advance and
+	// the secret may now be checked; a success must Reset the key.
+	AttemptProceed AttemptStatus = iota
+	// AttemptCaptchaNeeded: nothing was counted; ask for a captcha.
+	AttemptCaptchaNeeded
+	// AttemptLocked: nothing was counted; the key is locked.
+	AttemptLocked
+)
+
+// AttemptPolicy carries the thresholds into the atomic step. Zero
+// CaptchaAfter or LockAfter turns that stage off.
+type AttemptPolicy struct {
+	CaptchaAfter int
+	LockAfter    int
+	LockFor      time.Duration
+}
+
+// AttemptResult is what Attempt decided.
+type AttemptResult struct {
+	Status     AttemptStatus
+	Failures   int           // failures counted so far, this attempt included when it proceeds
+	RetryAfter time.Duration // for AttemptLocked
+}
+
+// LockState describes one key with failures, for admins.
+type LockState struct {
+	Key         string
+	Failures    int
+	LockedUntil *time.Time
+}
+
+// Counters are the failure counters and locks of the lockout, one set of
+// keys per subject, each subject's keys in one Redis hash slot.
+type Counters interface {
+	// Attempt is the atomic check-and-count taken before any secret is
+	// checked: locked → AttemptLocked; failures ≥ CaptchaAfter and not
+	// captchaSolved → AttemptCaptchaNeeded; else count one failure (all of the
+	// key's failures then expire LockFor after this one), lock the key for
+	// LockFor when the count reaches LockAfter, and → AttemptProceed.
+	Attempt(ctx context.Context, key string, p AttemptPolicy, captchaSolved bool) (AttemptResult, error)
+	// Refund takes back one failure counted by an attempt whose secret was
+	// never checked (the hashing pool was full), and lifts a lock it caused.
+	Refund(ctx context.Context, key string, p AttemptPolicy) error
+	// Reset clears the key's failures and lock (good login, admin unlock).
+	Reset(ctx context.Context, key string) error
+	// State reports the key's failures and lock (zero values if none).
+	State(ctx context.Context, key string) (LockState, error)
+	// ListStates reports every key with failures or a lock.
+	ListStates(ctx context.Context) ([]LockState, error)
+	// Hit adds one to a fixed-window counter (the window starts at the first
+	// hit) and returns the new count.
+	Hit(ctx context.Context, key string, window time.Duration) (int64, error)
+	// Hits reads a fixed-window counter (0 if absent).
+	Hits(ctx context.Context, key string) (int64, error)
+}
+
+// Captcha is one issued challenge. Binding is what it was made for:
+// "login:" + a lower-cased login, or "addr:" + a client address.
+type Captcha struct {
+	Answer  string `json:"answer"`
+	Binding string `json:"binding"`
+	Audio   bool   `json:"audio"`
+}
+
+// Captchas is the ephemeral captcha table, shared by every server process.
+type Captchas interface {
+	// PutCaptcha stores c under id for ttl and makes it the newest for its
+	// binding; ErrAlreadyExists if the id is taken.
+	PutCaptcha(ctx context.Context, id int64, c Captcha, ttl time.Duration) error
+	// GetCaptcha reads without using up (to draw the image).
+	GetCaptcha(ctx context.Context, id int64) (Captcha, error)
+	// TakeCaptcha reads and deletes in one step; ErrNotFound if absent.
+	TakeCaptcha(ctx context.Context, id int64) (Captcha, error)
+	// NewestCaptcha returns the id of the newest live captcha for binding.
+	NewestCaptcha(ctx context.Context, binding string) (int64, error)
+}
+
+// Digest is how bearer secrets (session tokens, dev_keys, client secrets,
+// access tokens) are stored: hex SHA-256, so a dump of the stores logs
+// nobody in. The secrets carry 122 random bits, so no salt or stretching is needed.
+func Digest(secret string) string {
+	sum := sha256.Sum256([]byte(secret))
+	return hex.EncodeToString(sum[:])
+}
