@@ -10,23 +10,26 @@ import (
 	"strings"
 	"text/tabwriter"
 
+	"time"
+
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"xtraauth/app"
 	"xtraauth/store"
 )
 
 // withApp runs fn on the stores the CLI reaches, closing them after.
-func withApp(cmd *cobra.Command, fn func(a *app) error) error {
+func withApp(cmd *cobra.Command, fn func(a *app.App) error) error {
 	cfg, err := loadConfig(cmd)
 	if err != nil {
 		return err
 	}
-	a, err := openCLI(cmd.Context(), cfg, newLogger(cmd.ErrOrStderr(), cfg.LogFormat))
+	a, err := app.OpenCLI(cmd.Context(), cfg, newLogger(cmd.ErrOrStderr(), cfg.LogFormat), time.Now)
 	if err != nil {
 		return err
 	}
-	defer a.close()
+	defer a.Close()
 	return fn(a)
 }
 
@@ -43,12 +46,12 @@ func userCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withApp(cmd, func(a *app) error {
+			return withApp(cmd, func(a *app.App) error {
 				display := name
 				if display == "" {
 					display = args[0]
 				}
-				u, err := a.accounts.Create(cmd.Context(), store.User{Login: args[0], Name: display, IsSuper: admin, Type: store.UserTypeNormal}, password)
+				u, err := a.Accounts.Create(cmd.Context(), store.User{Login: args[0], Name: display, IsSuper: admin, Type: store.UserTypeNormal}, password)
 				if err != nil {
 					return cliError(err, args[0])
 				}
@@ -69,8 +72,8 @@ func userCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return withApp(cmd, func(a *app) error {
-				if err := a.accounts.SetPassword(cmd.Context(), args[0], password); err != nil {
+			return withApp(cmd, func(a *app.App) error {
+				if err := a.Accounts.SetPassword(cmd.Context(), args[0], password); err != nil {
 					return cliError(err, args[0])
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "password of %s changed\n", args[0])
@@ -83,8 +86,8 @@ func userCommand() *cobra.Command {
 		Short: "List users",
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
-			return withApp(cmd, func(a *app) error {
-				users, _, err := a.accounts.Users(cmd.Context(), store.UserFilter{})
+			return withApp(cmd, func(a *app.App) error {
+				users, _, err := a.Accounts.Users(cmd.Context(), store.UserFilter{})
 				if err != nil {
 					return err
 				}
@@ -102,8 +105,8 @@ func userCommand() *cobra.Command {
 		Short: "Disable a user and end all their sessions",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withApp(cmd, func(a *app) error {
-				if err := a.accounts.Disable(cmd.Context(), args[0]); err != nil {
+			return withApp(cmd, func(a *app.App) error {
+				if err := a.Accounts.Disable(cmd.Context(), args[0]); err != nil {
 					return cliError(err, args[0])
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "disabled %s\n", args[0])
@@ -123,12 +126,12 @@ func devkeyCommand() *cobra.Command {
 		Short: "Create a dev_key for a user and print it (shown once)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withApp(cmd, func(a *app) error {
-				u, err := a.accounts.UserByLogin(cmd.Context(), args[0])
+			return withApp(cmd, func(a *app.App) error {
+				u, err := a.Accounts.UserByLogin(cmd.Context(), args[0])
 				if err != nil {
 					return cliError(err, args[0])
 				}
-				k, err := a.accounts.CreateDevKey(cmd.Context(), u.ID, label)
+				k, err := a.Accounts.CreateDevKey(cmd.Context(), u.ID, label)
 				if err != nil {
 					return err
 				}
@@ -143,12 +146,12 @@ func devkeyCommand() *cobra.Command {
 		Short: "List a user's dev_keys (never the keys themselves)",
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return withApp(cmd, func(a *app) error {
-				u, err := a.accounts.UserByLogin(cmd.Context(), args[0])
+			return withApp(cmd, func(a *app.App) error {
+				u, err := a.Accounts.UserByLogin(cmd.Context(), args[0])
 				if err != nil {
 					return cliError(err, args[0])
 				}
-				keys, err := a.accounts.DevKeys(cmd.Context(), u.ID)
+				keys, err := a.Accounts.DevKeys(cmd.Context(), u.ID)
 				if err != nil {
 					return err
 				}
@@ -174,8 +177,8 @@ func devkeyCommand() *cobra.Command {
 			if err != nil {
 				return fmt.Errorf("ID must be a number, got %q", args[0])
 			}
-			return withApp(cmd, func(a *app) error {
-				if err := a.accounts.RevokeDevKey(cmd.Context(), id); err != nil {
+			return withApp(cmd, func(a *app.App) error {
+				if err := a.Accounts.RevokeDevKey(cmd.Context(), id); err != nil {
 					return cliError(err, "dev_key "+args[0])
 				}
 				fmt.Fprintf(cmd.OutOrStdout(), "revoked dev_key %d\n", id)

@@ -16,22 +16,27 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
-	"xtraauth/clientaddr"
+	"xtraauth/app"
 	"xtraauth/config"
-	"xtraauth/handlers"
-	"xtraauth/login"
-	"xtraauth/session"
 )
 
 func main() {
+	// go-redis would print its own lines about failed dials next to the
+	// one error line naming the setting; the errors reach us anyway.
+	redis.SetLogger(quietRedis{})
 	root := rootCommand(os.Stdin, os.Stdout, os.Stderr)
 	if err := root.Execute(); err != nil {
 		fmt.Fprintln(os.Stderr, "xtraauth:", err)
 		os.Exit(1)
 	}
 }
+
+type quietRedis struct{}
+
+func (quietRedis) Printf(context.Context, string, ...any) {}
 
 // rootCommand builds the whole CLI; tests run it with their own streams.
 func rootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
@@ -77,12 +82,12 @@ func runServe(cmd *cobra.Command) error {
 	ctx, stop := signal.NotifyContext(cmd.Context(), syscall.SIGINT, syscall.SIGTERM)
 	defer stop()
 
-	a, err := openServer(ctx, cfg, log)
+	a, err := app.OpenServer(ctx, cfg, log, time.Now)
 	if err != nil {
 		return err
 	}
-	defer a.close()
-	created, generated, err := a.accounts.EnsureAdmin(ctx, cfg.AdminLogin, cfg.AdminPassword)
+	defer a.Close()
+	created, generated, err := a.Accounts.EnsureAdmin(ctx, cfg.AdminLogin, cfg.AdminPassword)
 	if err != nil {
 		return fmt.Errorf("creating the first admin: %w", err)
 	}
@@ -92,21 +97,11 @@ func runServe(cmd *cobra.Command) error {
 	return serveHTTP(ctx, a, log)
 }
 
-func serveHTTP(ctx context.Context, a *app, log *slog.Logger) error {
-	sessions := session.NewManager(a.eph, a.cfg.SessionTTL, time.Now)
-	e := handlers.New(handlers.Deps{
-		Accounts: a.accounts,
-		Login:    login.New(a.accounts, sessions),
-		Sessions: sessions,
-		Resolver: session.NewResolver(sessions, a.accounts),
-		Address:  clientaddr.New(a.cfg.TrustedProxies),
-		Ready:    a.ready,
-		Log:      log,
-	})
-	srv := &http.Server{Addr: a.cfg.Addr, Handler: e, ReadHeaderTimeout: 10 * time.Second}
+func serveHTTP(ctx context.Context, a *app.App, log *slog.Logger) error {
+	srv := &http.Server{Addr: a.Cfg.Addr, Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	log.Info("listening", "addr", a.cfg.Addr, "database", a.sql.Dialect(), "embedded_redis", a.embedded != nil)
+	log.Info("listening", "addr", a.Cfg.Addr, "database", a.SQL.Dialect(), "embedded_redis", a.Embedded != nil)
 	select {
 	case err := <-errc:
 		return fmt.Errorf("XTRA_ADDR: %w", err)

@@ -59,7 +59,9 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	var key []byte
-	err := h.run(ctx, func() { key = argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen) })
+	err := h.run(ctx, func() {
+		key = argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
+	})
 	if err != nil {
 		return "", err
 	}

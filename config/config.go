@@ -91,8 +91,12 @@ func AddFlags(fs *pflag.FlagSet) {
 	}
 }
 
-// Load reads every setting: a changed flag, else the environment, else the default.
+// Load reads every setting: a changed flag, else the environment, else the
+// default. fs may be nil.
 func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
+	if fs == nil {
+		fs = pflag.NewFlagSet("none", pflag.ContinueOnError)
+	}
 	c := Config{Hash: account.DefaultHashParams}
 	for _, s := range settings {
 		v := s.def

@@ -9,6 +9,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/account"
+	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/session"
 	"xtraauth/store"
@@ -48,6 +49,7 @@ func toError(err error) *Error {
 	var e *Error
 	var he *echo.HTTPError
 	var inv *account.InvalidError
+	var locked *lockout.LockedError
 	switch {
 	case errors.As(err, &e):
 		return e
@@ -55,6 +57,14 @@ func toError(err error) *Error {
 		return &Error{Status: he.Code, Text: http.StatusText(he.Code), Cause: err}
 	case errors.As(err, &inv):
 		return badRequest(inv.Reason)
+	case errors.As(err, &locked):
+		s := locked.RetryAfterSeconds()
+		return &Error{Status: http.StatusTooManyRequests, Text: "Too Many Failed Attempts",
+			Fields: map[string]any{"retry_after": s}, Header: map[string]string{"Retry-After": strconv.FormatInt(s, 10)}}
+	case errors.Is(err, lockout.ErrCaptchaRequired):
+		return &Error{Status: http.StatusForbidden, Text: "Captcha Required", Fields: map[string]any{"captcha_required": true}}
+	case errors.Is(err, lockout.ErrWrongCaptcha):
+		return &Error{Status: http.StatusForbidden, Text: "Wrong Captcha", Fields: map[string]any{"captcha_required": true}}
 	case errors.Is(err, login.ErrWrongCredentials):
 		return errWrongCredentials
 	case errors.Is(err, session.ErrUnauthenticated):

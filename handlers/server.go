@@ -12,9 +12,12 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/account"
+	"xtraauth/captcha"
 	"xtraauth/clientaddr"
+	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/session"
+	"xtraauth/store"
 )
 
 // Deps are what the HTTP layer calls.
@@ -23,6 +26,9 @@ type Deps struct {
 	Login    *login.Service
 	Sessions *session.Manager
 	Resolver *session.Resolver
+	Lockout  *lockout.Lockout
+	Captchas *captcha.Service
+	Audit    store.Audit
 	Address  *clientaddr.Resolver
 	// Ready reports whether the stores answer, for /readyz.
 	Ready func(context.Context) error
@@ -56,6 +62,8 @@ func New(d Deps) *echo.Echo {
 	auth := authenticate(d.Resolver)
 	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
 	(&DevKeys{Accounts: d.Accounts}).Register(api, auth)
+	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address}).Register(api)
+	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
 	return e
 }
 

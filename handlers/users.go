@@ -112,21 +112,21 @@ func (h *Users) get(c echo.Context) error {
 // userBody is what clients send; pointers tell absent from empty. Read-only
 // and unknown fields (id, login on update, createdAt...) are ignored.
 type userBody struct {
-	Login        *text  `json:"login"`
-	Name         *text  `json:"name"`
-	Email        *text  `json:"email"`
-	Mobile       *text  `json:"mobile"`
-	Tel          *text  `json:"tel"`
-	ExtnID       *text  `json:"extn_id"`
-	Extn         *text  `json:"extn"`
-	Type         *text  `json:"type"`
-	Domain       *text  `json:"domain"`
-	Context      *text  `json:"context"`
-	IsSuper      *flag  `json:"is_super"`
-	Disabled     *flag  `json:"disabled"`
-	TenantID     *int64 `json:"tenant_id"`
-	Password     *text  `json:"password"`
-	OldPassword  text   `json:"old_password"`
+	Login       *text  `json:"login"`
+	Name        *text  `json:"name"`
+	Email       *text  `json:"email"`
+	Mobile      *text  `json:"mobile"`
+	Tel         *text  `json:"tel"`
+	ExtnID      *text  `json:"extn_id"`
+	Extn        *text  `json:"extn"`
+	Type        *text  `json:"type"`
+	Domain      *text  `json:"domain"`
+	Context     *text  `json:"context"`
+	IsSuper     *flag  `json:"is_super"`
+	Disabled    *flag  `json:"disabled"`
+	TenantID    *int64 `json:"tenant_id"`
+	Password    *text  `json:"password"`
+	OldPassword text   `json:"old_password"`
 }
 
 func (b userBody) change() account.Change {

@@ -1,0 +1,190 @@
+// Package app opens the stores and assembles the services and the HTTP
+// handler on them, for the server, the CLI and the tests alike.
+package app
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"os"
+	"runtime"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"xtraauth/account"
+	"xtraauth/captcha"
+	"xtraauth/clientaddr"
+	"xtraauth/config"
+	"xtraauth/handlers"
+	"xtraauth/lockout"
+	"xtraauth/login"
+	"xtraauth/session"
+	"xtraauth/store/redisstore"
+	"xtraauth/store/sqlstore"
+)
+
+// keyPrefix starts every Redis key of xtraauth.
+const keyPrefix = "xtraauth:"
+
+// hashWait is how long a request may wait for a hashing slot before 503.
+const hashWait = 2 * time.Second
+
+// App holds the opened stores and the services on them.
+type App struct {
+	Cfg      config.Config
+	Log      *slog.Logger
+	Now      func() time.Time
+	SQL      *sqlstore.Store
+	Redis    redis.UniversalClient // nil for a CLI run with no server to reach
+	Embedded *redisstore.Embedded  // set when the server runs Redis in-process
+	Eph      *redisstore.Store
+	Accounts *account.Service
+	Sessions *session.Manager
+	Lockout  *lockout.Lockout // nil for a CLI run with no server to reach
+	Captchas *captcha.Service
+}
+
+// OpenServer opens the stores for the server: the configured Redis, or an
+// in-process one when none is configured. now is the clock of every service.
+func OpenServer(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	a := &App{Cfg: cfg, Log: log, Now: now}
+	if err := a.openSQL(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.RedisURL == "" && len(cfg.RedisCluster) == 0 {
+		emb, err := redisstore.StartEmbedded(cfg.DataDir)
+		if err != nil {
+			a.Close()
+			return nil, fmt.Errorf("embedded Redis: %w", err)
+		}
+		a.Embedded, a.Redis = emb, emb.Client()
+	} else if err := a.dialRedis(ctx, cfg.RedisURL); err != nil {
+		a.Close()
+		return nil, err
+	}
+	return a, a.wire(ctx)
+}
+
+// OpenCLI opens the stores for an operator's command. In embedded mode it
+// reaches the running server's Redis through <data dir>/redis.addr; with no
+// server running it changes SQL only (the sessions died with the server).
+func OpenCLI(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
+	a := &App{Cfg: cfg, Log: log, Now: now}
+	if err := a.openSQL(ctx); err != nil {
+		return nil, err
+	}
+	if cfg.RedisURL != "" || len(cfg.RedisCluster) > 0 {
+		if err := a.dialRedis(ctx, cfg.RedisURL); err != nil {
+			a.Close()
+			return nil, err
+		}
+		return a, a.wire(ctx)
+	}
+	url, err := redisstore.ReadAddrFile(cfg.DataDir)
+	if err != nil && !errors.Is(err, os.ErrNotExist) {
+		a.Close()
+		return nil, err
+	}
+	if url != "" && a.dialRedis(ctx, url) != nil {
+		a.Redis = nil // a stale file of a server that is gone: SQL only
+	}
+	return a, a.wire(ctx)
+}
+
+func (a *App) openSQL(ctx context.Context) error {
+	s, err := sqlstore.Open(ctx, a.Cfg.DatabaseURL, a.Cfg.DataDir)
+	if err != nil {
+		return fmt.Errorf("XTRA_DATABASE_URL: %w", err)
+	}
+	a.SQL = s
+	return nil
+}
+
+func (a *App) dialRedis(ctx context.Context, url string) error {
+	c, err := redisstore.Dial(ctx, url, a.Cfg.RedisCluster)
+	if err != nil {
+		if len(a.Cfg.RedisCluster) > 0 {
+			return fmt.Errorf("XTRA_REDIS_CLUSTER: %w", err)
+		}
+		return fmt.Errorf("XTRA_REDIS_URL: %w", err)
+	}
+	a.Redis = c
+	return nil
+}
+
+// wire builds the services on the opened stores.
+func (a *App) wire(ctx context.Context) error {
+	var ender account.SessionEnder = noSessions{}
+	var gate account.Gate = account.OpenGate{} // the CLI checks no secrets
+	if a.Redis != nil {
+		a.Eph = redisstore.New(a.Redis, keyPrefix)
+		ender = a.Eph
+		a.Captchas = captcha.New(a.Eph, a.Cfg.CaptchaTTL)
+		a.Lockout = lockout.New(a.lockoutConfig(), a.Eph, a.Captchas, a.SQL, a.Now)
+		gate = a.Lockout
+	}
+	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, nil)
+	accounts, err := account.New(ctx, account.Deps{
+		Users: a.SQL, DevKeys: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Now: a.Now,
+	})
+	if err != nil {
+		a.Close()
+		return err
+	}
+	a.Accounts = accounts
+	if a.Eph != nil {
+		a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
+	}
+	return nil
+}
+
+func (a *App) lockoutConfig() lockout.Config {
+	c := lockout.DefaultConfig
+	c.CaptchaAfter, c.LockAfter, c.LockFor = a.Cfg.CaptchaAfter, a.Cfg.LockAfter, a.Cfg.LockFor
+	return c
+}
+
+// Handler builds the HTTP handler of the server.
+func (a *App) Handler() http.Handler {
+	return handlers.New(handlers.Deps{
+		Accounts: a.Accounts,
+		Login:    login.New(a.Accounts, a.Sessions),
+		Sessions: a.Sessions,
+		Resolver: session.NewResolver(a.Sessions, a.Accounts),
+		Lockout:  a.Lockout,
+		Captchas: a.Captchas,
+		Audit:    a.SQL,
+		Address:  clientaddr.New(a.Cfg.TrustedProxies),
+		Ready:    a.ready,
+		Log:      a.Log,
+	})
+}
+
+// ready reports whether both stores answer.
+func (a *App) ready(ctx context.Context) error {
+	if err := a.SQL.Ping(ctx); err != nil {
+		return err
+	}
+	return a.Redis.Ping(ctx).Err()
+}
+
+func (a *App) Close() {
+	if a.Redis != nil && a.Embedded == nil {
+		_ = a.Redis.Close()
+	}
+	if a.Embedded != nil {
+		_ = a.Embedded.Close()
+	}
+	if a.SQL != nil {
+		_ = a.SQL.Close()
+	}
+}
+
+// noSessions stands in when no Redis is reachable: the CLI without a
+// running embedded server, whose sessions ended with it.
+type noSessions struct{}
+
+func (noSessions) DeleteUserSessions(context.Context, int64, string) error { return nil }

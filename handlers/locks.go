@@ -1,0 +1,77 @@
+package handlers
+
+import (
+	"github.com/labstack/echo/v4"
+
+	"xtraauth/lockout"
+	"xtraauth/store"
+)
+
+// Locks serves /api/locks and /api/audit for admins: who is failing, who
+// is locked, lifting locks, and the audit trail.
+type Locks struct {
+	Lockout *lockout.Lockout
+	Audit   store.Audit
+}
+
+// Register adds the routes behind auth; all are for admins.
+func (h *Locks) Register(g *echo.Group, auth echo.MiddlewareFunc) {
+	g.GET("/locks", h.list, auth, requireAdmin)
+	g.DELETE("/locks/:login", h.delete, auth, requireAdmin)
+	g.GET("/audit", h.audit, auth, requireAdmin)
+}
+
+type lockJSON struct {
+	Login           string `json:"login"`
+	Failures        int    `json:"failures"`
+	CaptchaRequired bool   `json:"captcha_required"`
+	LockedUntil     *int64 `json:"locked_until"`
+}
+
+func (h *Locks) list(c echo.Context) error {
+	entries, err := h.Lockout.List(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]lockJSON, len(entries))
+	for i, e := range entries {
+		out[i] = lockJSON{Login: e.Name, Failures: e.Failures, CaptchaRequired: e.CaptchaRequired}
+		if e.LockedUntil != nil {
+			until := e.LockedUntil.Unix()
+			out[i].LockedUntil = &until
+		}
+	}
+	return list(c, out, len(out), 1)
+}
+
+func (h *Locks) delete(c echo.Context) error {
+	if err := h.Lockout.Unlock(c.Request().Context(), c.Param("login"), principal(c).User.Login); err != nil {
+		return err
+	}
+	return ok(c)
+}
+
+type auditJSON struct {
+	ID      int64   `json:"id"`
+	At      *string `json:"created_at"`
+	Login   string  `json:"login"`
+	Address string  `json:"address"`
+	Kind    string  `json:"kind"`
+	Outcome string  `json:"outcome"`
+}
+
+func (h *Locks) audit(c echo.Context) error {
+	page := queryInt(c, "page", 1)
+	perPage := min(queryInt(c, "perPage", 20), maxPerPage)
+	events, n, err := h.Audit.ListAuditEvents(c.Request().Context(), store.AuditFilter{
+		Subject: c.QueryParam("login"), Offset: (page - 1) * perPage, Limit: perPage,
+	})
+	if err != nil {
+		return err
+	}
+	out := make([]auditJSON, len(events))
+	for i, e := range events {
+		out[i] = auditJSON{ID: e.ID, At: timeOut(&e.At), Login: e.Subject, Address: e.Address, Kind: e.Kind, Outcome: e.Outcome}
+	}
+	return list(c, out, n, page)
+}
