@@ -118,6 +118,27 @@ func userCommand() *cobra.Command {
 	return user
 }
 
+func unlockCommand() *cobra.Command {
+	return &cobra.Command{
+		Use:   "unlock LOGIN",
+		Short: "Clear a login's failures and lock (or \"address:IP\" for a dev_key block)",
+		Args:  cobra.ExactArgs(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return withApp(cmd, func(a *app.App) error {
+				if a.Lockout == nil {
+					fmt.Fprintln(cmd.OutOrStdout(), "no server is running: its counters ended with it, nothing to unlock")
+					return nil
+				}
+				if err := a.Lockout.Unlock(cmd.Context(), args[0], "cli"); err != nil {
+					return err
+				}
+				fmt.Fprintf(cmd.OutOrStdout(), "unlocked %s\n", args[0])
+				return nil
+			})
+		},
+	}
+}
+
 func devkeyCommand() *cobra.Command {
 	devkey := &cobra.Command{Use: "devkey", Short: "Create, list and revoke dev_keys"}
 	var label string
