@@ -26,9 +26,6 @@ import (
 	"xtraauth/store/sqlstore"
 )
 
-// keyPrefix starts every Redis key of xtraauth.
-const keyPrefix = "xtraauth:"
-
 // hashWait is how long a request may wait for a hashing slot before 503.
 const hashWait = 2 * time.Second
 
@@ -120,7 +117,7 @@ func (a *App) wire(ctx context.Context) error {
 	var ender account.SessionEnder = noSessions{}
 	var gate account.Gate = account.OpenGate{} // the CLI checks no secrets
 	if a.Redis != nil {
-		a.Eph = redisstore.New(a.Redis, keyPrefix)
+		a.Eph = redisstore.New(a.Redis, a.Cfg.RedisPrefix)
 		ender = a.Eph
 		a.Captchas = captcha.New(a.Eph, a.Cfg.CaptchaTTL)
 		a.Lockout = lockout.New(a.lockoutConfig(), a.Eph, a.Captchas, a.SQL, a.Now)

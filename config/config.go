@@ -24,6 +24,7 @@ type Config struct {
 	DatabaseURL    string
 	RedisURL       string
 	RedisCluster   []string
+	RedisPrefix    string
 	SessionTTL     time.Duration
 	CaptchaAfter   int
 	LockAfter      int
@@ -51,6 +52,7 @@ var settings = []setting{
 	{"XTRA_DATABASE_URL", "", "empty = SQLite in the data dir; postgres://... = PostgreSQL", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
 	{"XTRA_REDIS_URL", "", "empty = embedded Redis; redis:// or rediss://", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"XTRA_REDIS_CLUSTER", "", "comma-separated host:port of a Redis Cluster", func(c *Config, v string) error { c.RedisCluster = splitList(v); return nil }},
+	{"XTRA_REDIS_PREFIX", "xtraauth:", "prefix of every Redis key (several deployments on one Redis)", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
 	{"XTRA_SESSION_TTL", "24h", "session lifetime", durationTo(func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"XTRA_CAPTCHA_AFTER", "2", "failures before a captcha is needed (0 = never)", intTo(func(c *Config) *int { return &c.CaptchaAfter })},
 	{"XTRA_LOCK_AFTER", "5", "failures that lock a login (0 = never)", intTo(func(c *Config) *int { return &c.LockAfter })},
