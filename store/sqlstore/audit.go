@@ -1,0 +1,45 @@
+package sqlstore
+
+import (
+	"context"
+
+	"xtraauth/store"
+)
+
+// AddAuditEvent implements store.Audit. A zero At becomes now.
+func (s *Store) AddAuditEvent(ctx context.Context, e store.AuditEvent) error {
+	_, err := s.exec(ctx, s.db,
+		`INSERT INTO audit_events (at, subject, address, kind, outcome) VALUES (?, ?, ?, ?, ?)`,
+		s.timeArg(nowOr(e.At)), e.Subject, e.Address, e.Kind, e.Outcome)
+	return wrap("add audit event", err)
+}
+
+// ListAuditEvents implements store.Audit, newest first; events with the same
+// time come in reverse order of insertion.
+func (s *Store) ListAuditEvents(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, int, error) {
+	where, args := "", []any{}
+	if f.Subject != "" {
+		where, args = ` WHERE subject = ?`, append(args, f.Subject)
+	}
+	var total int
+	err := s.queryRow(ctx, s.db, `SELECT COUNT(*) FROM audit_events`+where, args...).Scan(&total)
+	if err != nil {
+		return nil, 0, wrap("count audit events", err)
+	}
+	limit, offset := page(f.Limit, f.Offset)
+	rows, err := s.query(ctx, s.db, `SELECT id, at, subject, address, kind, outcome FROM audit_events`+
+		where+` ORDER BY at DESC, id DESC LIMIT ? OFFSET ?`, append(args, limit, offset)...)
+	if err != nil {
+		return nil, 0, wrap("list audit events", err)
+	}
+	defer rows.Close()
+	events := []store.AuditEvent{}
+	for rows.Next() {
+		var e store.AuditEvent
+		if err := rows.Scan(&e.ID, timeScan{&e.At}, &e.Subject, &e.Address, &e.Kind, &e.Outcome); err != nil {
+			return nil, 0, wrap("list audit events", err)
+		}
+		events = append(events, e)
+	}
+	return events, total, wrap("list audit events", rows.Err())
+}

@@ -1,0 +1,95 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"xtraauth/store"
+)
+
+const devKeyColumns = `id, user_id, label, prefix, hash, created_at, last_used_at`
+
+func scanDevKey(r rowScanner) (store.DevKey, error) {
+	var k store.DevKey
+	err := r.Scan(&k.ID, &k.UserID, &k.Label, &k.Prefix, &k.Hash,
+		timeScan{&k.CreatedAt}, nullTimeScan{&k.LastUsedAt})
+	return k, err
+}
+
+// CreateDevKey implements store.DevKeys. A zero CreatedAt becomes now.
+func (s *Store) CreateDevKey(ctx context.Context, k store.DevKey) (store.DevKey, error) {
+	k.CreatedAt = nowOr(k.CreatedAt)
+	k.LastUsedAt = dbTimePtr(k.LastUsedAt)
+	err := s.queryRow(ctx, s.db, `INSERT INTO dev_keys (user_id, label, prefix, hash, created_at, last_used_at)
+		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,
+		k.UserID, k.Label, k.Prefix, k.Hash, s.timeArg(k.CreatedAt), s.timePtrArg(k.LastUsedAt),
+	).Scan(&k.ID)
+	if isForeignKeyViolation(err) {
+		return store.DevKey{}, fmt.Errorf("create dev_key: user %d: %w", k.UserID, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.DevKey{}, wrap("create dev_key", err)
+	}
+	return k, nil
+}
+
+// GetDevKey implements store.DevKeys.
+func (s *Store) GetDevKey(ctx context.Context, id int64) (store.DevKey, error) {
+	k, err := scanDevKey(s.queryRow(ctx, s.db, `SELECT `+devKeyColumns+` FROM dev_keys WHERE id = ?`, id))
+	return k, wrap(fmt.Sprintf("dev_key %d", id), err)
+}
+
+// GetDevKeyByHash implements store.DevKeys.
+func (s *Store) GetDevKeyByHash(ctx context.Context, hash string) (store.DevKey, error) {
+	k, err := scanDevKey(s.queryRow(ctx, s.db, `SELECT `+devKeyColumns+` FROM dev_keys WHERE hash = ?`, hash))
+	// The hash is a credential's digest: keep it out of the message.
+	return k, wrap("dev_key by hash", err)
+}
+
+// ListDevKeys implements store.DevKeys, oldest first.
+func (s *Store) ListDevKeys(ctx context.Context, userID int64) ([]store.DevKey, error) {
+	rows, err := s.query(ctx, s.db,
+		`SELECT `+devKeyColumns+` FROM dev_keys WHERE user_id = ? ORDER BY id`, userID)
+	if err != nil {
+		return nil, wrap("list dev_keys", err)
+	}
+	defer rows.Close()
+	keys := []store.DevKey{}
+	for rows.Next() {
+		k, err := scanDevKey(rows)
+		if err != nil {
+			return nil, wrap("list dev_keys", err)
+		}
+		keys = append(keys, k)
+	}
+	return keys, wrap("list dev_keys", rows.Err())
+}
+
+// DeleteDevKey implements store.DevKeys; ErrNotFound if there was no such key.
+func (s *Store) DeleteDevKey(ctx context.Context, id int64) error {
+	res, err := s.exec(ctx, s.db, `DELETE FROM dev_keys WHERE id = ?`, id)
+	return oneRow(res, err, fmt.Sprintf("delete dev_key %d", id))
+}
+
+// TouchDevKey implements store.DevKeys; ErrNotFound if there is no such key.
+func (s *Store) TouchDevKey(ctx context.Context, id int64, at time.Time) error {
+	res, err := s.exec(ctx, s.db, `UPDATE dev_keys SET last_used_at = ? WHERE id = ?`, s.timeArg(at), id)
+	return oneRow(res, err, fmt.Sprintf("touch dev_key %d", id))
+}
+
+// oneRow turns a statement that touched no row into ErrNotFound.
+func oneRow(res sql.Result, err error, what string) error {
+	if err != nil {
+		return wrap(what, err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return wrap(what, err)
+	}
+	if n == 0 {
+		return fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	return nil
+}

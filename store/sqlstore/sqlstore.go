@@ -1,0 +1,238 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/stdlib"
+	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
+
+	"xtraauth/store"
+)
+
+// Dialect names, as reported by (*Store).Dialect.
+const (
+	DialectSQLite   = "sqlite"
+	DialectPostgres = "postgres"
+)
+
+// SQLiteFile is the database file Open creates in the data directory.
+const SQLiteFile = "xtraauth.db"
+
+// sqliteParams: wait for locks instead of failing at once, let readers run
+// beside the writer (WAL), enforce REFERENCES, and take the write lock at
+// BEGIN so two read-then-write transactions cannot deadlock on upgrade.
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+
+// defaultConnectTimeout bounds each PostgreSQL connection attempt when the
+// URL sets no connect_timeout, so a wrong host fails start-up instead of
+// hanging on the operating system's TCP timeout.
+const defaultConnectTimeout = 10 * time.Second
+
+// Store is the SQL implementation of store.Users, store.DevKeys and
+// store.Audit. It is safe for concurrent use.
+type Store struct {
+	db      *sql.DB
+	dialect string
+}
+
+var (
+	_ store.Users   = (*Store)(nil)
+	_ store.DevKeys = (*Store)(nil)
+	_ store.Audit   = (*Store)(nil)
+)
+
+// Open connects to the database and brings its schema up to date. An empty
+// databaseURL means the SQLite file <dataDir>/xtraauth.db (dataDir is
+// created if missing); a postgres:// or postgresql:// URL means PostgreSQL.
+func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
+	switch {
+	case databaseURL == "":
+		return openSQLite(ctx, dataDir)
+	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
+		return openPostgres(ctx, databaseURL)
+	}
+	// Name only the scheme: the rest of the URL may hold a password.
+	if scheme, _, ok := strings.Cut(databaseURL, "://"); ok {
+		return nil, fmt.Errorf("unsupported database scheme %q: use postgres:// or postgresql://, or leave it empty for SQLite", scheme)
+	}
+	return nil, errors.New("not a database URL: use postgres://user:password@host:port/dbname, or leave it empty for SQLite")
+}
+
+func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
+	if dataDir == "" {
+		return nil, errors.New("no data directory for the SQLite database")
+	}
+	if err := os.MkdirAll(dataDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create data directory: %w", err)
+	}
+	path, err := filepath.Abs(filepath.Join(dataDir, SQLiteFile))
+	if err != nil {
+		return nil, fmt.Errorf("SQLite database path: %w", err)
+	}
+	db, err := sql.Open("sqlite", sqliteDSN(path, sqliteParams))
+	if err != nil {
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	s := &Store{db: db, dialect: DialectSQLite}
+	if err := pingSQLite(ctx, db); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
+	}
+	if err := s.migrate(ctx, newFileLocker(path+".migrate-lock")); err != nil {
+		db.Close()
+		return nil, fmt.Errorf("migrate SQLite database %s: %w", path, err)
+	}
+	return s, nil
+}
+
+// pingSQLite opens the first connection. Processes starting together on a
+// new file race to switch it to WAL, and SQLite reports the loser's
+// SQLITE_BUSY at once instead of waiting; so wait here, within the same
+// bound as busy_timeout.
+func pingSQLite(ctx context.Context, db *sql.DB) error {
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := db.PingContext(ctx)
+		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+			return err
+		}
+		if err := pause(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// pause waits a little before a retry, or until ctx is done.
+func pause(ctx context.Context) error {
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(10 * time.Millisecond):
+		return nil
+	}
+}
+
+// sqliteDSN makes a file: URI, escaping the path so that a '?', '#' or '%'
+// in a directory name cannot be taken for the start of the parameters.
+func sqliteDSN(path, params string) string {
+	p := filepath.ToSlash(path)
+	if !strings.HasPrefix(p, "/") {
+		p = "/" + p // Windows: file:///C:/...
+	}
+	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + params
+}
+
+func openPostgres(ctx context.Context, databaseURL string) (*Store, error) {
+	cfg, err := pgx.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("PostgreSQL URL: %w", err)
+	}
+	if cfg.ConnectTimeout == 0 {
+		cfg.ConnectTimeout = defaultConnectTimeout
+	}
+	s := &Store{db: stdlib.OpenDB(*cfg), dialect: DialectPostgres}
+	if err := s.Ping(ctx); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
+	}
+	locker, err := postgresLocker()
+	if err != nil {
+		s.db.Close()
+		return nil, err
+	}
+	if err := s.migrate(ctx, locker); err != nil {
+		s.db.Close()
+		return nil, fmt.Errorf("migrate PostgreSQL database: %w", err)
+	}
+	return s, nil
+}
+
+// DB is the underlying pool, for health checks and tools.
+func (s *Store) DB() *sql.DB { return s.db }
+
+// Dialect reports DialectSQLite or DialectPostgres.
+func (s *Store) Dialect() string { return s.dialect }
+
+// Ping checks that the database answers.
+func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
+
+// Close closes the pool.
+func (s *Store) Close() error { return s.db.Close() }
+
+// rebind turns the '?' placeholders every query is written with into $1..$n
+// for PostgreSQL. Queries carry no '?' inside string literals.
+func (s *Store) rebind(query string) string {
+	if s.dialect != DialectPostgres {
+		return query
+	}
+	var b strings.Builder
+	n := 0
+	for _, r := range query {
+		if r != '?' {
+			b.WriteRune(r)
+			continue
+		}
+		n++
+		b.WriteByte('$')
+		b.WriteString(strconv.Itoa(n))
+	}
+	return b.String()
+}
+
+// querier is what *sql.DB and *sql.Tx have in common.
+type querier interface {
+	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	return q.ExecContext(ctx, s.rebind(query), args...)
+}
+
+func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	return q.QueryContext(ctx, s.rebind(query), args...)
+}
+
+func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	return q.QueryRowContext(ctx, s.rebind(query), args...)
+}
+
+// inTx runs fn in one transaction, committing only if fn succeeds.
+func (s *Store) inTx(ctx context.Context, fn func(tx *sql.Tx) error) error {
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback() //nolint:errcheck // no-op after Commit
+	if err := fn(tx); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
+// GetOrCreateSetting stores value under key unless the key already has one,
+// and returns the stored value. Concurrent callers all get the same value.
+func (s *Store) GetOrCreateSetting(ctx context.Context, key, value string) (string, error) {
+	_, err := s.exec(ctx, s.db,
+		`INSERT INTO settings (key, value) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, key, value)
+	if err != nil {
+		return "", fmt.Errorf("setting %q: %w", key, err)
+	}
+	var stored string
+	err = s.queryRow(ctx, s.db, `SELECT value FROM settings WHERE key = ?`, key).Scan(&stored)
+	if err != nil {
+		return "", fmt.Errorf("setting %q: %w", key, err)
+	}
+	return stored, nil
+}

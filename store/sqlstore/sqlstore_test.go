@@ -1,0 +1,281 @@
+package sqlstore_test
+
+import (
+	"context"
+	"crypto/rand"
+	"database/sql"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"xtraauth/store"
+	"xtraauth/store/conformance"
+	"xtraauth/store/sqlstore"
+)
+
+const pgEnv = "XTRA_TEST_DATABASE_URL"
+
+func newSQLite(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), "", t.TempDir())
+	if err != nil {
+		t.Fatalf("Open SQLite: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+// pgSchemaURL creates a fresh schema for one test, dropped when it ends,
+// and returns the test database URL pointed at it. It skips the test when
+// no PostgreSQL server is configured.
+func pgSchemaURL(t *testing.T) string {
+	t.Helper()
+	base := os.Getenv(pgEnv)
+	if base == "" {
+		t.Skip(pgEnv + " not set: skipping PostgreSQL conformance")
+	}
+	admin, err := sql.Open("pgx", base)
+	if err != nil {
+		t.Fatalf("open %s: %v", pgEnv, err)
+	}
+	t.Cleanup(func() { admin.Close() })
+	schema := "xt_" + randomHex(t)
+	if _, err := admin.ExecContext(t.Context(), `CREATE SCHEMA `+schema); err != nil {
+		t.Fatalf("create schema: %v", err)
+	}
+	t.Cleanup(func() {
+		if _, err := admin.ExecContext(context.Background(), `DROP SCHEMA `+schema+` CASCADE`); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("parse %s: %v", pgEnv, err)
+	}
+	q := u.Query()
+	q.Set("search_path", schema)
+	u.RawQuery = q.Encode()
+	return u.String()
+}
+
+func randomHex(t *testing.T) string {
+	b := make([]byte, 8)
+	if _, err := rand.Read(b); err != nil {
+		t.Fatal(err)
+	}
+	return hex.EncodeToString(b)
+}
+
+func newPostgres(t *testing.T) *sqlstore.Store {
+	t.Helper()
+	s, err := sqlstore.Open(t.Context(), pgSchemaURL(t), "")
+	if err != nil {
+		t.Fatalf("Open PostgreSQL: %v", err)
+	}
+	t.Cleanup(func() { s.Close() })
+	return s
+}
+
+func asDurable(open func(*testing.T) *sqlstore.Store) func(*testing.T) conformance.Durable {
+	return func(t *testing.T) conformance.Durable { return open(t) }
+}
+
+func TestSQLiteDurable(t *testing.T) {
+	conformance.RunDurable(t, asDurable(newSQLite))
+}
+
+func TestSQLiteDurableConcurrency(t *testing.T) {
+	conformance.RunDurableConcurrency(t, asDurable(newSQLite))
+}
+
+func TestPostgresDurable(t *testing.T) {
+	conformance.RunDurable(t, asDurable(newPostgres))
+}
+
+func TestPostgresDurableConcurrency(t *testing.T) {
+	conformance.RunDurableConcurrency(t, asDurable(newPostgres))
+}
+
+// dialects runs f against each configured database.
+func dialects(t *testing.T, f func(t *testing.T, open func(*testing.T) *sqlstore.Store)) {
+	t.Run("sqlite", func(t *testing.T) { f(t, newSQLite) })
+	t.Run("postgres", func(t *testing.T) { f(t, newPostgres) })
+}
+
+func TestDialect(t *testing.T) {
+	for name, open := range map[string]func(*testing.T) *sqlstore.Store{
+		sqlstore.DialectSQLite: newSQLite, sqlstore.DialectPostgres: newPostgres,
+	} {
+		t.Run(name, func(t *testing.T) {
+			s := open(t)
+			if got := s.Dialect(); got != name {
+				t.Errorf("Dialect() = %q, want %q", got, name)
+			}
+			if err := s.Ping(t.Context()); err != nil {
+				t.Errorf("Ping: %v", err)
+			}
+			if s.DB() == nil {
+				t.Error("DB() is nil")
+			}
+		})
+	}
+}
+
+func TestGetOrCreateSetting(t *testing.T) {
+	dialects(t, func(t *testing.T, open func(*testing.T) *sqlstore.Store) {
+		s := open(t)
+		ctx := t.Context()
+		got, err := s.GetOrCreateSetting(ctx, "jwt_key", "first")
+		if err != nil || got != "first" {
+			t.Fatalf("GetOrCreateSetting new = %q, %v; want first", got, err)
+		}
+		got, err = s.GetOrCreateSetting(ctx, "jwt_key", "second")
+		if err != nil || got != "first" {
+			t.Fatalf("GetOrCreateSetting existing = %q, %v; want first", got, err)
+		}
+
+		// Racing first starts all end up with one value.
+		var mu sync.Mutex
+		seen := map[string]bool{}
+		var wg sync.WaitGroup
+		for i := range 16 {
+			wg.Go(func() {
+				v, err := s.GetOrCreateSetting(ctx, "race", string(rune('a'+i)))
+				if err != nil {
+					t.Errorf("GetOrCreateSetting: %v", err)
+				}
+				mu.Lock()
+				seen[v] = true
+				mu.Unlock()
+			})
+		}
+		wg.Wait()
+		if len(seen) != 1 {
+			t.Errorf("racing GetOrCreateSetting returned %d values, want 1", len(seen))
+		}
+	})
+}
+
+func TestUpdateUserKeepsUpdatedAtFromUpdate(t *testing.T) {
+	dialects(t, func(t *testing.T, open func(*testing.T) *sqlstore.Store) {
+		s := open(t)
+		ctx := t.Context()
+		created := time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)
+		u, err := s.CreateUser(ctx, store.User{Login: "alice", CreatedAt: created})
+		if err != nil {
+			t.Fatal(err)
+		}
+		later := created.Add(time.Hour)
+		u, err = s.UpdateUser(ctx, u.ID, func(x *store.User) error { x.UpdatedAt = later; return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := s.GetUser(ctx, u.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !u.UpdatedAt.Equal(later) || !got.UpdatedAt.Equal(later) {
+			t.Errorf("UpdatedAt = %v (stored %v), want %v", u.UpdatedAt, got.UpdatedAt, later)
+		}
+	})
+}
+
+func TestOpenSQLiteCreatesPrivateDataDir(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "a?b#c%d", "data")
+	s, err := sqlstore.Open(t.Context(), "", dir)
+	if err != nil {
+		t.Fatalf("Open: %v", err)
+	}
+	defer s.Close()
+	fi, err := os.Stat(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if perm := fi.Mode().Perm(); perm != 0o700 {
+		t.Errorf("data directory mode %o, want 700", perm)
+	}
+	if _, err := os.Stat(filepath.Join(dir, sqlstore.SQLiteFile)); err != nil {
+		t.Errorf("database file: %v", err)
+	}
+}
+
+// TestOpenConcurrentlyMigratesOnce starts several stores at once on one
+// empty database, as several server processes would.
+func TestOpenConcurrentlyMigratesOnce(t *testing.T) {
+	t.Run("sqlite", func(t *testing.T) {
+		dir := t.TempDir()
+		openConcurrently(t, func() (*sqlstore.Store, error) { return sqlstore.Open(t.Context(), "", dir) })
+	})
+	t.Run("postgres", func(t *testing.T) {
+		u := pgSchemaURL(t)
+		openConcurrently(t, func() (*sqlstore.Store, error) { return sqlstore.Open(t.Context(), u, "") })
+	})
+}
+
+func openConcurrently(t *testing.T, open func() (*sqlstore.Store, error)) {
+	const n = 8
+	stores := make([]*sqlstore.Store, n)
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { stores[i], errs[i] = open() })
+	}
+	wg.Wait()
+	for i, err := range errs {
+		if err != nil {
+			t.Fatalf("Open %d: %v", i, err)
+		}
+		defer stores[i].Close()
+	}
+	var applied int
+	err := stores[0].DB().QueryRowContext(t.Context(),
+		`SELECT COUNT(*) FROM goose_db_version WHERE version_id = 1`).Scan(&applied)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if applied != 1 {
+		t.Errorf("migration 1 recorded %d times, want 1", applied)
+	}
+	var tenants int
+	err = stores[0].DB().QueryRowContext(t.Context(), `SELECT COUNT(*) FROM tenants`).Scan(&tenants)
+	if err != nil || tenants != 1 {
+		t.Errorf("tenants: %d rows, %v; want the default one", tenants, err)
+	}
+}
+
+func TestOpenBadURL(t *testing.T) {
+	for _, tc := range []struct{ url, want string }{
+		{"mysql://root:secret@localhost/x", `unsupported database scheme "mysql"`},
+		{"sqlite:///tmp/x.db", `unsupported database scheme "sqlite"`},
+		{"localhost:5432", "not a database URL"},
+	} {
+		_, err := sqlstore.Open(t.Context(), tc.url, t.TempDir())
+		if err == nil || !strings.Contains(err.Error(), tc.want) {
+			t.Errorf("Open(%q) = %v, want an error containing %q", tc.url, err, tc.want)
+		}
+		if err != nil && strings.Contains(err.Error(), "secret") {
+			t.Errorf("Open(%q) error shows the password: %v", tc.url, err)
+		}
+	}
+}
+
+func TestOpenUnreachablePostgres(t *testing.T) {
+	// 192.0.2.0/24 is reserved for documentation: nothing answers there.
+	const u = "postgres://xtra:secret@192.0.2.1:5432/xtra?sslmode=disable&connect_timeout=1"
+	start := time.Now()
+	_, err := sqlstore.Open(t.Context(), u, "")
+	if err == nil {
+		t.Fatal("Open of an unreachable server succeeded")
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("Open took %v to fail, want a few seconds at most", d)
+	}
+	if !strings.Contains(err.Error(), "connect to PostgreSQL") || strings.Contains(err.Error(), "secret") {
+		t.Errorf("Open error = %v, want it to name the connection and hide the password", err)
+	}
+}
