@@ -4,6 +4,8 @@ package app
 
 import (
 	"context"
+	"crypto/rand"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -18,6 +20,7 @@ import (
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
 	"xtraauth/config"
+	"xtraauth/dms"
 	"xtraauth/handlers"
 	"xtraauth/lockout"
 	"xtraauth/login"
@@ -42,6 +45,7 @@ type App struct {
 	Sessions *session.Manager
 	Lockout  *lockout.Lockout // nil for a CLI run with no server to reach
 	Captchas *captcha.Service
+	DMS      *dms.Tokens
 }
 
 // OpenServer opens the stores for the server: the configured Redis, or an
@@ -132,10 +136,30 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.Accounts = accounts
+	secret, err := a.jwtSecret(ctx)
+	if err != nil {
+		a.Close()
+		return err
+	}
+	a.DMS = dms.NewTokens(secret, a.Now)
 	if a.Eph != nil {
 		a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
 	}
 	return nil
+}
+
+// jwtSecret is XTRA_JWT_SECRET, else one generated on the first start and
+// kept in SQL, so every process and restart signs alike.
+func (a *App) jwtSecret(ctx context.Context) ([]byte, error) {
+	if a.Cfg.JWTSecret != "" {
+		return []byte(a.Cfg.JWTSecret), nil
+	}
+	random := make([]byte, 32)
+	if _, err := rand.Read(random); err != nil {
+		return nil, err
+	}
+	secret, err := a.SQL.GetOrCreateSetting(ctx, "jwt_secret", hex.EncodeToString(random))
+	return []byte(secret), err
 }
 
 func (a *App) lockoutConfig() lockout.Config {
@@ -150,7 +174,8 @@ func (a *App) Handler() http.Handler {
 		Accounts: a.Accounts,
 		Login:    login.New(a.Accounts, a.Sessions),
 		Sessions: a.Sessions,
-		Resolver: session.NewResolver(a.Sessions, a.Accounts),
+		Resolver: session.NewResolver(a.Sessions, a.Accounts, a.DMS),
+		DMS:      a.DMS,
 		Lockout:  a.Lockout,
 		Captchas: a.Captchas,
 		Audit:    a.SQL,

@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
@@ -23,6 +24,7 @@ type Error struct {
 	Fields map[string]any
 	Header map[string]string
 	Cause  error
+	bare   bool // DMS token errors are {"message":"..."} alone
 }
 
 func (e *Error) Error() string { return e.Text }
@@ -116,6 +118,10 @@ func writeError(c echo.Context, e *Error) {
 		h.Set(k, v)
 	}
 	h.Set(echo.HeaderCacheControl, "no-store")
+	if strings.HasPrefix(c.Request().URL.Path, dmsPrefix) {
+		_ = c.JSON(e.Status, dmsBody(e))
+		return
+	}
 	body := map[string]any{"code": e.Status, "text": e.Text, "message": e.Text}
 	for k, v := range e.Fields {
 		body[k] = v

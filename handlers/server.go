@@ -14,6 +14,7 @@ import (
 	"xtraauth/account"
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
+	"xtraauth/dms"
 	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/session"
@@ -26,6 +27,7 @@ type Deps struct {
 	Login    *login.Service
 	Sessions *session.Manager
 	Resolver *session.Resolver
+	DMS      *dms.Tokens
 	Lockout  *lockout.Lockout
 	Captchas *captcha.Service
 	Audit    store.Audit
@@ -55,7 +57,7 @@ func New(d Deps) *echo.Echo {
 	})
 
 	api := e.Group("/api")
-	(&Sessions{Login: d.Login, Sessions: d.Sessions, Address: address}).Register(api)
+	(&Sessions{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Address: address}).Register(api)
 	// Authentication is a route middleware, not a group one: Echo answers
 	// unknown paths of a group with middleware through that middleware,
 	// which would turn 404 and 405 into 401.
@@ -64,6 +66,7 @@ func New(d Deps) *echo.Echo {
 	(&DevKeys{Accounts: d.Accounts}).Register(api, auth)
 	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address}).Register(api)
 	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
+	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address}).Register(e)
 	return e
 }
 

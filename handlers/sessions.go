@@ -16,6 +16,7 @@ import (
 type Sessions struct {
 	Login    *login.Service
 	Sessions *session.Manager
+	Resolver *session.Resolver
 	Address  func(*http.Request) string
 }
 
@@ -105,7 +106,7 @@ func (h *Sessions) delete(c echo.Context) error {
 	if token == "" {
 		return errNotAuthorized
 	}
-	err := h.Sessions.End(c.Request().Context(), token)
+	err := h.Sessions.End(c.Request().Context(), h.Resolver.SessionToken(token))
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return errNoSession

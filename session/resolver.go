@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"xtraauth/account"
+	"xtraauth/dms"
 	"xtraauth/store"
 )
 
@@ -30,17 +31,32 @@ type Principal struct {
 type Resolver struct {
 	sessions *Manager
 	accounts *account.Service
+	dms      *dms.Tokens
 }
 
 // NewResolver makes a Resolver.
-func NewResolver(sessions *Manager, accounts *account.Service) *Resolver {
-	return &Resolver{sessions: sessions, accounts: accounts}
+func NewResolver(sessions *Manager, accounts *account.Service, dmsTokens *dms.Tokens) *Resolver {
+	return &Resolver{sessions: sessions, accounts: accounts, dms: dmsTokens}
 }
 
-// Resolve finds the enabled user behind token: a session token, or a
-// dev_key used directly. ErrUnauthenticated when it is neither; other
-// errors mean a store failed.
-func (r *Resolver) Resolve(ctx context.Context, token string) (Principal, error) {
+// SessionToken returns the session token a credential carries: a DMS JWT's
+// jti, else the credential itself.
+func (r *Resolver) SessionToken(credential string) string {
+	if dms.LooksLikeJWT(credential) {
+		token, err := r.dms.SessionToken(credential)
+		if err != nil {
+			return ""
+		}
+		return token
+	}
+	return credential
+}
+
+// Resolve finds the enabled user behind a credential: a session token, a
+// DMS JWT wrapping one, or a dev_key used directly. ErrUnauthenticated when
+// it is none of them; other errors mean a store failed.
+func (r *Resolver) Resolve(ctx context.Context, credential string) (Principal, error) {
+	token := r.SessionToken(credential)
 	if token == "" {
 		return Principal{}, ErrUnauthenticated
 	}

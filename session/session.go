@@ -17,6 +17,7 @@ import (
 // Kinds of session, by front door.
 const (
 	KindXSwitch = "xswitch"
+	KindDMS     = "dms"
 	KindWeb     = "web"
 )
 

@@ -245,3 +245,69 @@ func Digest(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
+
+// Tenant is an organisation users belong to; DefaultTenantID always exists.
+type Tenant struct {
+	ID        int64
+	Code      string
+	Name      string
+	CreatedAt time.Time
+}
+
+// Tenants is the durable tenant table.
+type Tenants interface {
+	// CreateTenant inserts t (ID set by the store); ErrAlreadyExists if the code is taken.
+	CreateTenant(ctx context.Context, t Tenant) (Tenant, error)
+	GetTenant(ctx context.Context, id int64) (Tenant, error)
+	GetTenantByCode(ctx context.Context, code string) (Tenant, error)
+	ListTenants(ctx context.Context) ([]Tenant, error)
+}
+
+// Client is an OAuth2 client of the client-credentials grant. Only the
+// SHA-256 of its secret is kept. A client may act as users of its
+// tenants when MaySudo; with no tenants it may use the default one only.
+type Client struct {
+	ID         string
+	SecretHash string
+	MaySudo    bool
+	TenantIDs  []int64
+	CreatedAt  time.Time
+}
+
+// Clients is the durable OAuth2 client table.
+type Clients interface {
+	// CreateClient inserts c with its tenants in one transaction;
+	// ErrAlreadyExists if the id is taken, ErrNotFound if a tenant is missing.
+	CreateClient(ctx context.Context, c Client) (Client, error)
+	GetClient(ctx context.Context, id string) (Client, error)
+	ListClients(ctx context.Context) ([]Client, error)
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// UserFinder finds users by the other unique fields sudo may name.
+type UserFinder interface {
+	// GetUserByEmail and GetUserByMobile match exactly (email
+	// case-insensitively); empty values never match.
+	GetUserByEmail(ctx context.Context, email string) (User, error)
+	GetUserByMobile(ctx context.Context, mobile string) (User, error)
+}
+
+// AccessToken is what an OAuth2 access token stands for.
+type AccessToken struct {
+	ClientID  string    `json:"client_id"`
+	CreatedAt time.Time `json:"created_at"`
+	ExpiresAt time.Time `json:"expires_at"`
+}
+
+// AccessTokens is the ephemeral OAuth2 access token table, keyed by the
+// token's digest.
+type AccessTokens interface {
+	// CreateAccessToken stores t until t.ExpiresAt.
+	CreateAccessToken(ctx context.Context, digest string, t AccessToken) error
+	// GetAccessToken returns ErrNotFound for unknown or expired digests.
+	GetAccessToken(ctx context.Context, digest string) (AccessToken, error)
+	// DeleteAccessToken returns ErrNotFound if nothing was deleted.
+	DeleteAccessToken(ctx context.Context, digest string) error
+	// DeleteClientAccessTokens ends every token of a client (removed client).
+	DeleteClientAccessTokens(ctx context.Context, clientID string) error
+}

@@ -1,0 +1,139 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"xtraauth/dms"
+	"xtraauth/login"
+	"xtraauth/session"
+	"xtraauth/store"
+)
+
+// DMS serves /v1/dms/sessions, the DMS/SQLE login: the same accounts,
+// lockout and sessions as /api/sessions, with a JWT in the dms-token cookie.
+type DMS struct {
+	Login    *login.Service
+	Sessions *session.Manager
+	Resolver *session.Resolver
+	Tokens   *dms.Tokens
+	Address  func(*http.Request) string
+}
+
+// dmsPrefix marks the routes whose errors take DMS's body shape.
+const dmsPrefix = "/v1/dms/"
+
+// The DMS messages for a missing and for a bad token.
+var (
+	errNoDMSToken  = &Error{Status: http.StatusUnauthorized, Text: "can not find dms-token", bare: true}
+	errBadDMSToken = &Error{Status: http.StatusUnauthorized, Text: "invalid or expired jwt", bare: true}
+)
+
+// Register adds the routes.
+func (h *DMS) Register(e *echo.Echo) {
+	g := e.Group("/v1/dms")
+	g.POST("/sessions", h.create)
+	g.GET("/sessions/user", h.user, h.authenticate)
+	g.DELETE("/sessions", h.delete, h.authenticate)
+}
+
+type dmsLoginBody struct {
+	Session struct {
+		Username   text `json:"username"`
+		Password   text `json:"password"`
+		CaptchaStr text `json:"captcha_str"`
+		CaptchaID  text `json:"captcha_id"`
+	} `json:"session"`
+}
+
+func (h *DMS) create(c echo.Context) error {
+	var b dmsLoginBody
+	if err := decodeBody(c, &b); err != nil {
+		return err
+	}
+	body := loginBody{Login: b.Session.Username, Password: b.Session.Password,
+		CaptchaStr: b.Session.CaptchaStr, CaptchaID: b.Session.CaptchaID}
+	if b.Session.Password == "" && b.Session.Username != "" {
+		return badRequest("password is required")
+	}
+	req, err := body.request(h.Address(c.Request()))
+	if err != nil {
+		return err
+	}
+	res, err := h.Login.Login(c.Request().Context(), req, session.KindDMS)
+	if errors.Is(err, login.ErrWrongCredentials) {
+		return newError(http.StatusUnauthorized, errWrongCredentials.Text)
+	}
+	if err != nil {
+		return failClosed(err)
+	}
+	token, err := h.Tokens.Sign(res.User, res.Session, res.Token)
+	if err != nil {
+		_ = h.Sessions.End(c.Request().Context(), res.Token)
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: DMSCookie, Value: token, Path: "/", Expires: res.Session.ExpiresAt,
+		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return c.JSON(http.StatusOK, map[string]any{"data": map[string]string{"token": token}, "code": 0, "message": ""})
+}
+
+// authenticate takes the dms-token cookie or a Bearer token and answers
+// with DMS's own messages when it is missing or bad.
+func (h *DMS) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		token := ""
+		if ck, err := c.Cookie(DMSCookie); err == nil {
+			token = ck.Value
+		}
+		if v, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization)); ok && token == "" {
+			token = v
+		}
+		if token == "" {
+			return errNoDMSToken
+		}
+		p, err := h.Resolver.Resolve(c.Request().Context(), token)
+		if errors.Is(err, session.ErrUnauthenticated) {
+			return errBadDMSToken
+		}
+		if err != nil {
+			return err
+		}
+		c.Set(principalKey, p)
+		c.Set(dmsTokenKey, token)
+		return next(c)
+	}
+}
+
+const dmsTokenKey = "xtraauth.dms-token"
+
+func (h *DMS) user(c echo.Context) error {
+	u := principal(c).User
+	return c.JSON(http.StatusOK, map[string]any{"code": 0, "message": "ok",
+		"data": map[string]string{"user_uid": strconv.FormatInt(u.ID, 10), "name": u.Login}})
+}
+
+func (h *DMS) delete(c echo.Context) error {
+	token := h.Resolver.SessionToken(c.Get(dmsTokenKey).(string))
+	err := h.Sessions.End(c.Request().Context(), token)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return err
+	}
+	c.SetCookie(&http.Cookie{Name: DMSCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	return c.JSON(http.StatusOK, map[string]any{"code": 0, "message": "ok"})
+}
+
+// dmsBody renders an error in DMS's shape: {"code":N,"message":"..."}, or
+// just {"message":"..."} for its token errors.
+func dmsBody(e *Error) map[string]any {
+	if e.bare {
+		return map[string]any{"message": e.Text}
+	}
+	body := map[string]any{"code": e.Status, "message": e.Text}
+	for k, v := range e.Fields {
+		body[k] = v
+	}
+	return body
+}
