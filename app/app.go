@@ -24,7 +24,9 @@ import (
 	"xtraauth/handlers"
 	"xtraauth/lockout"
 	"xtraauth/login"
+	"xtraauth/oauth"
 	"xtraauth/session"
+	"xtraauth/store"
 	"xtraauth/store/redisstore"
 	"xtraauth/store/sqlstore"
 )
@@ -46,6 +48,7 @@ type App struct {
 	Lockout  *lockout.Lockout // nil for a CLI run with no server to reach
 	Captchas *captcha.Service
 	DMS      *dms.Tokens
+	OAuth    *oauth.Service // nil for a CLI run with no server to reach
 }
 
 // OpenServer opens the stores for the server: the configured Redis, or an
@@ -118,11 +121,12 @@ func (a *App) dialRedis(ctx context.Context, url string) error {
 
 // wire builds the services on the opened stores.
 func (a *App) wire(ctx context.Context) error {
-	var ender account.SessionEnder = noSessions{}
+	var ender account.SessionEnder = noEphemeral{}
+	var tokens store.AccessTokens = noEphemeral{}
 	var gate account.Gate = account.OpenGate{} // the CLI checks no secrets
 	if a.Redis != nil {
 		a.Eph = redisstore.New(a.Redis, a.Cfg.RedisPrefix)
-		ender = a.Eph
+		ender, tokens = a.Eph, a.Eph
 		a.Captchas = captcha.New(a.Eph, a.Cfg.CaptchaTTL)
 		a.Lockout = lockout.New(a.lockoutConfig(), a.Eph, a.Captchas, a.SQL, a.Now)
 		gate = a.Lockout
@@ -142,6 +146,10 @@ func (a *App) wire(ctx context.Context) error {
 		return err
 	}
 	a.DMS = dms.NewTokens(secret, a.Now)
+	a.OAuth = oauth.New(oauth.Deps{
+		Clients: a.SQL, Tenants: a.SQL, Users: a.SQL, Tokens: tokens, Audit: a.SQL, Gate: a.Lockout,
+		TTL: a.Cfg.OAuthTokenTTL, Now: a.Now,
+	})
 	if a.Eph != nil {
 		a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
 	}
@@ -174,8 +182,9 @@ func (a *App) Handler() http.Handler {
 		Accounts: a.Accounts,
 		Login:    login.New(a.Accounts, a.Sessions),
 		Sessions: a.Sessions,
-		Resolver: session.NewResolver(a.Sessions, a.Accounts, a.DMS),
+		Resolver: session.NewResolver(a.Sessions, a.Accounts, a.DMS, a.OAuth),
 		DMS:      a.DMS,
+		OAuth:    a.OAuth,
 		Lockout:  a.Lockout,
 		Captchas: a.Captchas,
 		Audit:    a.SQL,
@@ -205,8 +214,16 @@ func (a *App) Close() {
 	}
 }
 
-// noSessions stands in when no Redis is reachable: the CLI without a
-// running embedded server, whose sessions ended with it.
-type noSessions struct{}
+// noEphemeral stands in when no Redis is reachable: the CLI without a
+// running embedded server, whose sessions and tokens ended with it.
+type noEphemeral struct{}
 
-func (noSessions) DeleteUserSessions(context.Context, int64, string) error { return nil }
+func (noEphemeral) DeleteUserSessions(context.Context, int64, string) error { return nil }
+func (noEphemeral) CreateAccessToken(context.Context, string, store.AccessToken) error {
+	return errors.New("no Redis to keep access tokens in")
+}
+func (noEphemeral) GetAccessToken(context.Context, string) (store.AccessToken, error) {
+	return store.AccessToken{}, store.ErrNotFound
+}
+func (noEphemeral) DeleteAccessToken(context.Context, string) error        { return store.ErrNotFound }
+func (noEphemeral) DeleteClientAccessTokens(context.Context, string) error { return nil }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"xtraauth/oauth"
 	"xtraauth/session"
 )
 
@@ -19,10 +20,21 @@ const (
 	queryTokenKey = "access_token"
 )
 
-// credential returns the request's token from the first place that holds
-// one: X-XTRA-AUTH-ID, Authorization: Bearer, ?access_token=, the web
-// page's cookie, the dms-token cookie.
-func credential(r *http.Request) string {
+// credential reads what a request presents: its token, and the sudo an
+// OAuth client asks for.
+func credential(r *http.Request, address string) session.Credential {
+	q := r.URL.Query()
+	return session.Credential{
+		Token:   requestToken(r),
+		Sudo:    oauth.SudoRequest{Sudo: q.Get("sudo"), TenantID: q.Get("tenantId"), TenantCode: q.Get("tenantCode")},
+		Address: address,
+	}
+}
+
+// requestToken returns the request's token from the first place that holds one:
+// X-XTRA-AUTH-ID, Authorization: Bearer, ?access_token=, the web page's
+// cookie, the dms-token cookie.
+func requestToken(r *http.Request) string {
 	if v := r.Header.Get(HeaderAuthID); v != "" {
 		return v
 	}
@@ -48,17 +60,21 @@ func bearer(h string) (string, bool) {
 	return "", false
 }
 
-// authenticate resolves the request's credential into a principal for the
-// handlers after it; 401 without one.
-func authenticate(r *session.Resolver) echo.MiddlewareFunc {
+// authenticate resolves the request's credential into a user for the
+// handlers after it: 401 without one, 403 for an OAuth client acting as
+// itself (user routes need sudo).
+func authenticate(r *session.Resolver, address func(*http.Request) string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			p, err := r.Resolve(c.Request().Context(), credential(c.Request()))
+			p, err := r.Resolve(c.Request().Context(), credential(c.Request(), address(c.Request())))
 			if errors.Is(err, session.ErrUnauthenticated) {
 				return errNotAuthorized
 			}
 			if err != nil {
 				return err
+			}
+			if p.User.ID == 0 {
+				return errForbidden
 			}
 			c.Set(principalKey, p)
 			return next(c)

@@ -94,12 +94,15 @@ func (h *DMS) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 		if token == "" {
 			return errNoDMSToken
 		}
-		p, err := h.Resolver.Resolve(c.Request().Context(), token)
+		p, err := h.Resolver.Resolve(c.Request().Context(), session.Credential{Token: token, Address: h.Address(c.Request())})
 		if errors.Is(err, session.ErrUnauthenticated) {
 			return errBadDMSToken
 		}
 		if err != nil {
 			return err
+		}
+		if p.User.ID == 0 {
+			return errBadDMSToken
 		}
 		c.Set(principalKey, p)
 		c.Set(dmsTokenKey, token)

@@ -12,6 +12,7 @@ import (
 	"xtraauth/account"
 	"xtraauth/lockout"
 	"xtraauth/login"
+	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
 )
@@ -78,6 +79,18 @@ func toError(err error) *Error {
 	case errors.Is(err, account.ErrBusy):
 		return &Error{Status: http.StatusServiceUnavailable, Text: "Service Unavailable",
 			Header: map[string]string{"Retry-After": "2"}, Cause: err}
+	case errors.Is(err, oauth.ErrSudoNotAllowed):
+		return newError(http.StatusForbidden, "Sudo Not Allowed")
+	case errors.Is(err, oauth.ErrSudoNotFound):
+		return newError(http.StatusNotFound, "Sudo User Not Found")
+	case errors.Is(err, oauth.ErrTenant):
+		return newError(http.StatusForbidden, "Tenant Not Allowed")
+	case errors.Is(err, oauth.ErrBadSudo), errors.Is(err, oauth.ErrBadClientID):
+		return badRequest(err.Error())
+	case errors.Is(err, oauth.ErrInvalidClient):
+		return newError(http.StatusUnauthorized, "Invalid Client")
+	case errors.Is(err, oauth.ErrTokenNotFound):
+		return newError(http.StatusNotFound, "Token Does Not Exist")
 	case errors.Is(err, store.ErrNotFound):
 		return errNotFound
 	case errors.Is(err, store.ErrAlreadyExists):
@@ -118,8 +131,12 @@ func writeError(c echo.Context, e *Error) {
 		h.Set(k, v)
 	}
 	h.Set(echo.HeaderCacheControl, "no-store")
-	if strings.HasPrefix(c.Request().URL.Path, dmsPrefix) {
+	switch path := c.Request().URL.Path; {
+	case strings.HasPrefix(path, dmsPrefix):
 		_ = c.JSON(e.Status, dmsBody(e))
+		return
+	case strings.HasPrefix(path, oauthPrefix):
+		_ = c.JSON(e.Status, oauthBody(e))
 		return
 	}
 	body := map[string]any{"code": e.Status, "text": e.Text, "message": e.Text}

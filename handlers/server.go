@@ -17,6 +17,7 @@ import (
 	"xtraauth/dms"
 	"xtraauth/lockout"
 	"xtraauth/login"
+	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
 )
@@ -28,6 +29,7 @@ type Deps struct {
 	Sessions *session.Manager
 	Resolver *session.Resolver
 	DMS      *dms.Tokens
+	OAuth    *oauth.Service
 	Lockout  *lockout.Lockout
 	Captchas *captcha.Service
 	Audit    store.Audit
@@ -61,12 +63,14 @@ func New(d Deps) *echo.Echo {
 	// Authentication is a route middleware, not a group one: Echo answers
 	// unknown paths of a group with middleware through that middleware,
 	// which would turn 404 and 405 into 401.
-	auth := authenticate(d.Resolver)
+	auth := authenticate(d.Resolver, address)
 	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
 	(&DevKeys{Accounts: d.Accounts}).Register(api, auth)
 	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address}).Register(api)
 	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
 	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address}).Register(e)
+	(&OAuth{OAuth: d.OAuth, Address: address}).Register(e, auth)
+	(&ForwardAuth{Resolver: d.Resolver, Address: address}).Register(api)
 	return e
 }
 

@@ -102,7 +102,7 @@ func loginReply(res login.Result) map[string]any {
 // delete ends the session of the request's token. A dev_key is no
 // session, so it gets the seed's 404 like an unknown token.
 func (h *Sessions) delete(c echo.Context) error {
-	token := credential(c.Request())
+	token := requestToken(c.Request())
 	if token == "" {
 		return errNotAuthorized
 	}

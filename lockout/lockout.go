@@ -81,6 +81,7 @@ func New(cfg Config, counters store.Counters, captchas *captcha.Service, audit s
 // failures of an address.
 const (
 	userNS         = "u:"
+	clientNS       = "c:"
 	devKeyAddrNS   = "dk:"
 	passwordAddrNS = "pw:"
 	captchaAddrNS  = "cap:"
@@ -237,6 +238,30 @@ func (l *Lockout) record(ctx context.Context, a account.Attempt, kind, outcome s
 	})
 }
 
+// EnterClient checks and counts an OAuth client's secret attempt under the
+// client's own namespace. Clients never get a captcha (programs cannot
+// solve them); a locked client is refused.
+func (l *Lockout) EnterClient(ctx context.Context, clientID, address string) error {
+	res, err := l.counters.Attempt(ctx, clientNS+clientID, l.policy(), true)
+	if err != nil {
+		return err
+	}
+	if res.Status == store.AttemptLocked {
+		return &LockedError{RetryAfter: res.RetryAfter}
+	}
+	return nil
+}
+
+// FinishClient resets the client on a right secret, audits a wrong one.
+func (l *Lockout) FinishClient(ctx context.Context, clientID, address string, ok bool) error {
+	if ok {
+		return l.counters.Reset(ctx, clientNS+clientID)
+	}
+	return l.audit.AddAuditEvent(ctx, store.AuditEvent{
+		At: l.now().UTC(), Subject: "client:" + clientID, Address: address, Kind: "client_secret", Outcome: "failure",
+	})
+}
+
 // Entry is one login (or address) with failures, for admins.
 type Entry struct {
 	Name            string
@@ -245,8 +270,9 @@ type Entry struct {
 	LockedUntil     *time.Time
 }
 
-// List reports every login with failures or a lock, and every address
-// blocked for wrong dev_keys (named "address:" + the address).
+// List reports every login with failures or a lock, every OAuth client
+// (named "client:" + its id) and every address blocked for wrong dev_keys
+// (named "address:" + the address).
 func (l *Lockout) List(ctx context.Context) ([]Entry, error) {
 	states, err := l.counters.ListStates(ctx)
 	if err != nil {
@@ -272,21 +298,26 @@ func displayName(key string) (string, bool) {
 		return strings.TrimPrefix(key, userNS), true
 	case strings.HasPrefix(key, devKeyAddrNS):
 		return "address:" + strings.TrimPrefix(key, devKeyAddrNS), true
+	case strings.HasPrefix(key, clientNS):
+		return "client:" + strings.TrimPrefix(key, clientNS), true
 	}
 	return "", false
 }
 
-// Unlock clears a login's (or an "address:" entry's) failures and lock,
-// and records who did it.
+// Unlock clears a login's (or a "client:" or "address:" entry's) failures
+// and lock, and records who did it.
 func (l *Lockout) Unlock(ctx context.Context, name, by string) error {
 	key := userKey(name)
 	if addr, ok := strings.CutPrefix(name, "address:"); ok {
 		key = devKeyAddrNS + addr
+	} else if id, ok := strings.CutPrefix(name, "client:"); ok {
+		key = clientNS + id
 	}
 	if err := l.counters.Reset(ctx, key); err != nil {
 		return err
 	}
+	subject, _ := displayName(key)
 	return l.audit.AddAuditEvent(ctx, store.AuditEvent{
-		At: l.now().UTC(), Subject: strings.TrimPrefix(key, userNS), Kind: "unlock", Outcome: "by " + by,
+		At: l.now().UTC(), Subject: subject, Kind: "unlock", Outcome: "by " + by,
 	})
 }

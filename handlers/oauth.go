@@ -1,0 +1,258 @@
+package handlers
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+
+	"github.com/labstack/echo/v4"
+
+	"xtraauth/lockout"
+	"xtraauth/oauth"
+	"xtraauth/store"
+)
+
+// OAuth serves the client-credentials grant: the seed's GET endpoints under
+// /api/oauth2/server, the standard RFC 6749/7662/7009 endpoints under
+// /oauth2, and the admin API of clients.
+type OAuth struct {
+	OAuth   *oauth.Service
+	Address func(*http.Request) string
+}
+
+// oauthPrefix marks the routes whose errors take RFC 6749's body shape.
+const oauthPrefix = "/oauth2/"
+
+// Register adds the routes; clients are managed by admins behind auth.
+func (h *OAuth) Register(e *echo.Echo, auth echo.MiddlewareFunc) {
+	compat := e.Group("/api/oauth2/server")
+	compat.GET("/tokens", h.compatIssue)
+	compat.GET("/tokens/check", h.compatCheck)
+	compat.GET("/tokens/revoke", h.compatRevoke)
+
+	std := e.Group("/oauth2")
+	std.POST("/token", h.token)
+	std.POST("/introspect", h.introspect)
+	std.POST("/revoke", h.revoke)
+
+	e.GET("/api/oauth2/clients", h.listClients, auth, requireAdmin)
+	e.POST("/api/oauth2/clients", h.createClient, auth, requireAdmin)
+	e.DELETE("/api/oauth2/clients/:id", h.deleteClient, auth, requireAdmin)
+}
+
+func noStore(c echo.Context) {
+	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+	c.Response().Header().Set("Pragma", "no-cache")
+}
+
+// compatReply is the seed's token body: expires_in is a string there.
+func (h *OAuth) compatReply(c echo.Context, value string, t store.AccessToken) error {
+	noStore(c)
+	return c.JSON(http.StatusOK, map[string]string{
+		"access_token": value, "token_type": "bearer",
+		"expires_in": strconv.FormatInt(h.OAuth.ExpiresIn(t), 10), "scope": oauth.Scope,
+	})
+}
+
+func (h *OAuth) compatIssue(c echo.Context) error {
+	if c.QueryParam("grant_type") != "client_credentials" {
+		return badRequest("grant_type must be client_credentials")
+	}
+	t, err := h.OAuth.Issue(c.Request().Context(), c.QueryParam("client_id"), c.QueryParam("client_secret"), h.Address(c.Request()))
+	if err != nil {
+		return failClosed(err)
+	}
+	return h.compatReply(c, t.Value, t.AccessToken)
+}
+
+func (h *OAuth) compatCheck(c echo.Context) error {
+	value := c.QueryParam("token")
+	t, err := h.OAuth.Lookup(c.Request().Context(), value)
+	if err != nil {
+		return err
+	}
+	return h.compatReply(c, value, t)
+}
+
+func (h *OAuth) compatRevoke(c echo.Context) error {
+	err := h.OAuth.Revoke(c.Request().Context(), c.QueryParam("token"))
+	if errors.Is(err, oauth.ErrTokenNotFound) {
+		return c.JSON(http.StatusNotFound, map[string]any{"code": http.StatusNotFound, "msg": "token not found"})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{"code": 0, "msg": "success"})
+}
+
+// oauthForm reads an RFC 6749 form body and authenticates the client by
+// HTTP Basic (client_secret_basic) or by the form (client_secret_post).
+func (h *OAuth) oauthForm(c echo.Context) (form map[string]string, clientID, secret string, err error) {
+	if err := decodeBody(c, &form); err != nil {
+		return nil, "", "", oauthError(http.StatusBadRequest, "invalid_request", "send an application/x-www-form-urlencoded body")
+	}
+	if id, sec, ok := c.Request().BasicAuth(); ok {
+		return form, id, sec, nil
+	}
+	return form, form["client_id"], form["client_secret"], nil
+}
+
+func (h *OAuth) token(c echo.Context) error {
+	form, id, secret, err := h.oauthForm(c)
+	if err != nil {
+		return err
+	}
+	if form["grant_type"] != "client_credentials" {
+		return oauthError(http.StatusBadRequest, "unsupported_grant_type", "only client_credentials is supported")
+	}
+	t, err := h.OAuth.Issue(c.Request().Context(), id, secret, h.Address(c.Request()))
+	if err != nil {
+		return oauthClientError(c, err)
+	}
+	noStore(c)
+	return c.JSON(http.StatusOK, map[string]any{
+		"access_token": t.Value, "token_type": "Bearer", "expires_in": h.OAuth.ExpiresIn(t.AccessToken), "scope": oauth.Scope,
+	})
+}
+
+// authClient authenticates the calling client of introspect and revoke.
+func (h *OAuth) authClient(c echo.Context) (map[string]string, string, error) {
+	form, id, secret, err := h.oauthForm(c)
+	if err != nil {
+		return nil, "", err
+	}
+	if _, err := h.OAuth.Authenticate(c.Request().Context(), id, secret, h.Address(c.Request())); err != nil {
+		return nil, "", oauthClientError(c, err)
+	}
+	return form, id, nil
+}
+
+func (h *OAuth) introspect(c echo.Context) error {
+	form, caller, err := h.authClient(c)
+	if err != nil {
+		return err
+	}
+	noStore(c)
+	t, err := h.OAuth.Lookup(c.Request().Context(), form["token"])
+	if errors.Is(err, oauth.ErrTokenNotFound) || (err == nil && t.ClientID != caller) {
+		return c.JSON(http.StatusOK, map[string]any{"active": false})
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"active": true, "client_id": t.ClientID, "scope": oauth.Scope, "token_type": "Bearer",
+		"exp": t.ExpiresAt.Unix(), "iat": t.CreatedAt.Unix(),
+	})
+}
+
+// revoke answers 200 for unknown tokens too, as RFC 7009 asks; a client
+// can revoke only its own tokens.
+func (h *OAuth) revoke(c echo.Context) error {
+	form, caller, err := h.authClient(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
+	t, err := h.OAuth.Lookup(ctx, form["token"])
+	if err == nil && t.ClientID == caller {
+		err = h.OAuth.Revoke(ctx, form["token"])
+	}
+	if err != nil && !errors.Is(err, oauth.ErrTokenNotFound) {
+		return err
+	}
+	return c.NoContent(http.StatusOK)
+}
+
+// oauthClientError maps a failed client authentication to RFC 6749 5.2.
+func oauthClientError(c echo.Context, err error) error {
+	var locked *lockout.LockedError
+	switch {
+	case errors.Is(err, oauth.ErrInvalidClient):
+		if _, _, basic := c.Request().BasicAuth(); basic {
+			c.Response().Header().Set("WWW-Authenticate", `Basic realm="xtraauth"`)
+		}
+		return oauthError(http.StatusUnauthorized, "invalid_client", "client authentication failed")
+	case errors.As(err, &locked):
+		e := oauthError(http.StatusTooManyRequests, "invalid_client", "too many failed attempts")
+		e.Header = map[string]string{"Retry-After": strconv.FormatInt(locked.RetryAfterSeconds(), 10)}
+		return e
+	}
+	return failClosed(err)
+}
+
+func oauthError(status int, code, description string) *Error {
+	return &Error{Status: status, Text: description, Fields: map[string]any{"error": code}}
+}
+
+// oauthBody renders an error as RFC 6749 5.2 does.
+func oauthBody(e *Error) map[string]any {
+	code, _ := e.Fields["error"].(string)
+	if code == "" {
+		code = "server_error"
+		if e.Status == http.StatusBadRequest {
+			code = "invalid_request"
+		}
+	}
+	return map[string]any{"error": code, "error_description": e.Text}
+}
+
+type clientJSON struct {
+	ID        string   `json:"id"`
+	Sudo      int      `json:"sudo"`
+	TenantIDs []int64  `json:"tenant_ids"`
+	CreatedAt *string  `json:"created_at"`
+	Secret    string   `json:"client_secret,omitempty"`
+}
+
+func clientOut(cl store.Client) clientJSON {
+	ids := cl.TenantIDs
+	if ids == nil {
+		ids = []int64{}
+	}
+	return clientJSON{ID: cl.ID, Sudo: bit(cl.MaySudo), TenantIDs: ids, CreatedAt: timeOut(&cl.CreatedAt)}
+}
+
+func (h *OAuth) listClients(c echo.Context) error {
+	clients, err := h.OAuth.Clients(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	out := make([]clientJSON, len(clients))
+	for i, cl := range clients {
+		out[i] = clientOut(cl)
+	}
+	return list(c, out, len(out), 1)
+}
+
+type clientBody struct {
+	ID      text   `json:"id"`
+	Sudo    flag   `json:"sudo"`
+	Tenants []text `json:"tenants"`
+}
+
+func (h *OAuth) createClient(c echo.Context) error {
+	var b clientBody
+	if err := decodeBody(c, &b); err != nil {
+		return err
+	}
+	codes := make([]string, len(b.Tenants))
+	for i, t := range b.Tenants {
+		codes[i] = string(t)
+	}
+	cl, secret, err := h.OAuth.CreateClient(c.Request().Context(), string(b.ID), bool(b.Sudo), codes)
+	if err != nil {
+		return err
+	}
+	out := clientOut(cl)
+	out.Secret = secret
+	noStore(c)
+	return c.JSON(http.StatusOK, map[string]any{"code": http.StatusOK, "data": out})
+}
+
+func (h *OAuth) deleteClient(c echo.Context) error {
+	if err := h.OAuth.RemoveClient(c.Request().Context(), c.Param("id")); err != nil {
+		return err
+	}
+	return ok(c)
+}
