@@ -1,0 +1,138 @@
+package redisstore
+
+import (
+	"context"
+	"encoding/json"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"xtraauth/store"
+)
+
+// pruneGrace is how long past its expiry a digest stays in the user index.
+// Pruning compares expiry times written by different processes, so the
+// grace absorbs clock skew between them: a live session must never drop out
+// of the index, or DeleteUserSessions would miss it.
+const pruneGrace = 10 * time.Minute
+
+// indexSession adds a digest to the user's index (a sorted set scored by
+// expiry in Unix ms), prunes long-expired digests so a user who logs in
+// often does not grow the set forever, and stretches the index's TTL to
+// cover the new session.
+var indexSession = redis.NewScript(`
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
+	redis.call('PEXPIRE', KEYS[1], ARGV[4])
+end
+return 1
+`)
+
+// CreateSession stores sess for sess.ExpiresAt - sess.CreatedAt. The TTL is
+// taken from the session's own two times rather than from time.Now, so a
+// caller with its own (possibly fake) clock gets exactly the lifetime it
+// asked for; callers set CreatedAt to their "now".
+func (s *Store) CreateSession(ctx context.Context, digest string, sess store.Session) error {
+	ttl := sess.ExpiresAt.Sub(sess.CreatedAt)
+	if err := checkTTL("session lifetime", ttl); err != nil {
+		return err
+	}
+	data, err := json.Marshal(sess)
+	if err != nil {
+		return fail("encode session", err)
+	}
+	// Index first: if we die between the two steps, the index holds a
+	// harmless dangling digest instead of missing a live session.
+	keys := []string{s.userKey(sess.UserID)}
+	cutoff := sess.CreatedAt.Add(-pruneGrace).UnixMilli()
+	err = indexSession.Run(ctx, s.rdb, keys, digest, sess.ExpiresAt.UnixMilli(), cutoff, millis(ttl)).Err()
+	if err != nil {
+		return fail("index session", err)
+	}
+	if err := s.rdb.Set(ctx, s.sessionKey(digest), data, ttl).Err(); err != nil {
+		return fail("create session", err)
+	}
+	return nil
+}
+
+// GetSession relies on Redis expiry alone, so it agrees with every other
+// process about which sessions are alive.
+func (s *Store) GetSession(ctx context.Context, digest string) (store.Session, error) {
+	data, err := s.rdb.Get(ctx, s.sessionKey(digest)).Bytes()
+	if err != nil {
+		return store.Session{}, notFound("get session", err)
+	}
+	return decodeSession(data)
+}
+
+func decodeSession(data []byte) (store.Session, error) {
+	var sess store.Session
+	if err := json.Unmarshal(data, &sess); err != nil {
+		return store.Session{}, fail("decode session", err)
+	}
+	return sess, nil
+}
+
+func (s *Store) DeleteSession(ctx context.Context, digest string) error {
+	data, err := s.rdb.GetDel(ctx, s.sessionKey(digest)).Bytes()
+	if err != nil {
+		return notFound("delete session", err)
+	}
+	sess, err := decodeSession(data)
+	if err != nil {
+		return nil // deleted; an unreadable body only leaves a stale index entry
+	}
+	if err := s.rdb.ZRem(ctx, s.userKey(sess.UserID), digest).Err(); err != nil {
+		return fail("unindex session", err)
+	}
+	return nil
+}
+
+// DeleteUserSessions deletes the sessions one key at a time (pipelined):
+// in a cluster they live in different slots, so no single script may touch
+// them all. Only digests whose key was really deleted leave the index; one
+// whose key was missing may belong to a session being created right now,
+// which must stay findable. Pruning removes it later.
+func (s *Store) DeleteUserSessions(ctx context.Context, userID int64, keep string) error {
+	userKey := s.userKey(userID)
+	digests, err := s.rdb.ZRange(ctx, userKey, 0, -1).Result()
+	if err != nil {
+		return fail("list user sessions", err)
+	}
+	deleted, err := s.deleteSessions(ctx, digests, keep)
+	if err != nil {
+		return err
+	}
+	if len(deleted) == 0 {
+		return nil
+	}
+	if err := s.rdb.ZRem(ctx, userKey, deleted...).Err(); err != nil {
+		return fail("unindex user sessions", err)
+	}
+	return nil
+}
+
+// deleteSessions deletes every digest but keep and returns those deleted.
+func (s *Store) deleteSessions(ctx context.Context, digests []string, keep string) ([]any, error) {
+	pipe := s.rdb.Pipeline()
+	dels := make(map[string]*redis.IntCmd, len(digests))
+	for _, d := range digests {
+		if d != keep {
+			dels[d] = pipe.Del(ctx, s.sessionKey(d))
+		}
+	}
+	if len(dels) == 0 {
+		return nil, nil
+	}
+	if _, err := pipe.Exec(ctx); err != nil {
+		return nil, fail("delete user sessions", err)
+	}
+	var deleted []any
+	for d, cmd := range dels {
+		if cmd.Val() == 1 {
+			deleted = append(deleted, d)
+		}
+	}
+	return deleted, nil
+}
