@@ -10,11 +10,15 @@ import (
 	"xtraauth/store"
 )
 
-// Durable is the state kept in SQL: users, dev_keys and the audit trail.
+// Durable is the state kept in SQL: users, dev_keys, the audit trail,
+// tenants and OAuth2 clients.
 type Durable interface {
 	store.Users
+	store.UserFinder
 	store.DevKeys
 	store.Audit
+	store.Tenants
+	store.Clients
 }
 
 // durableBase is the creation time most durable tests pass in: an odd zone
@@ -40,6 +44,10 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) Durable) {
 		{"DevKeys", testDurableDevKeys},
 		{"DevKeyErrors", testDurableDevKeyErrors},
 		{"Audit", testDurableAudit},
+		{"Tenants", testDurableTenants},
+		{"Clients", testDurableClients},
+		{"ClientErrors", testDurableClientErrors},
+		{"UserFinder", testDurableUserFinder},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))

@@ -24,6 +24,7 @@ func RunDurableConcurrency(t *testing.T, newStore func(t *testing.T) Durable) {
 		{"CreateSameLogin", testDurableConcurrentCreate},
 		{"UpdateNoLostUpdates", testDurableConcurrentUpdate},
 		{"LastSuperAdminRace", testDurableSuperAdminRace},
+		{"CreateSameClient", testDurableConcurrentCreateClient},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			tc.run(t, newStore(t))
@@ -156,4 +157,39 @@ func durWantActiveSupers(t *testing.T, s Durable, round, want int) {
 	if n != want {
 		t.Fatalf("round %d: %d enabled super admins, want %d", round, n, want)
 	}
+}
+
+// testDurableConcurrentCreateClient has many goroutines create one client id,
+// each with its own secret and tenants: exactly one wins, and the client
+// read back is entirely the winner's.
+func testDurableConcurrentCreateClient(t *testing.T, s Durable) {
+	ctx := t.Context()
+	t2 := durCreateTenant(t, s, "t2")
+	t3 := durCreateTenant(t, s, "t3")
+	tenantSets := [][]int64{nil, {store.DefaultTenantID}, {t3.ID, t2.ID}, {t2.ID, store.DefaultTenantID, t3.ID}}
+	clients := make([]store.Client, durWorkers)
+	for i := range clients {
+		clients[i] = store.Client{ID: "racer", SecretHash: fmt.Sprintf("hash-%d", i), MaySudo: i%2 == 0,
+			TenantIDs: tenantSets[i%len(tenantSets)], CreatedAt: durableBase}
+	}
+	errs := durTogether(durWorkers, func(i int) error {
+		_, err := s.CreateClient(ctx, clients[i])
+		return err
+	})
+	winner := -1
+	for i, err := range errs {
+		switch {
+		case err == nil && winner >= 0:
+			t.Errorf("CreateClient %d and %d of one id both succeeded", winner, i)
+		case err == nil:
+			winner = i
+		case !errors.Is(err, store.ErrAlreadyExists):
+			t.Errorf("CreateClient %d: %v, want nil or ErrAlreadyExists", i, err)
+		}
+	}
+	if winner < 0 {
+		t.Fatal("no concurrent CreateClient of one id succeeded, want 1")
+	}
+	durSameClient(t, "GetClient after the race", durGetClient(t, s, "racer"), clients[winner])
+	durWantClients(t, s, clients[winner])
 }

@@ -38,17 +38,21 @@ const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pra
 // hanging on the operating system's TCP timeout.
 const defaultConnectTimeout = 10 * time.Second
 
-// Store is the SQL implementation of store.Users, store.DevKeys and
-// store.Audit. It is safe for concurrent use.
+// Store is the SQL implementation of store.Users, store.UserFinder,
+// store.DevKeys, store.Audit, store.Tenants and store.Clients. It is safe
+// for concurrent use.
 type Store struct {
 	db      *sql.DB
 	dialect string
 }
 
 var (
-	_ store.Users   = (*Store)(nil)
-	_ store.DevKeys = (*Store)(nil)
-	_ store.Audit   = (*Store)(nil)
+	_ store.Users      = (*Store)(nil)
+	_ store.UserFinder = (*Store)(nil)
+	_ store.DevKeys    = (*Store)(nil)
+	_ store.Audit      = (*Store)(nil)
+	_ store.Tenants    = (*Store)(nil)
+	_ store.Clients    = (*Store)(nil)
 )
 
 // Open connects to the database and brings its schema up to date. An empty

@@ -8,6 +8,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -278,4 +279,33 @@ func TestOpenUnreachablePostgres(t *testing.T) {
 	if !strings.Contains(err.Error(), "connect to PostgreSQL") || strings.Contains(err.Error(), "secret") {
 		t.Errorf("Open error = %v, want it to name the connection and hide the password", err)
 	}
+}
+
+// TestCreateClientRepeatedTenants: a tenant named twice is kept once, and
+// CreateClient returns the tenants as GetClient will.
+func TestCreateClientRepeatedTenants(t *testing.T) {
+	dialects(t, func(t *testing.T, open func(*testing.T) *sqlstore.Store) {
+		s := open(t)
+		ctx := t.Context()
+		acme, err := s.CreateTenant(ctx, store.Tenant{Code: "acme", Name: "Acme"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		in := []int64{acme.ID, store.DefaultTenantID, acme.ID}
+		c, err := s.CreateClient(ctx, store.Client{ID: "svc", SecretHash: "h", TenantIDs: in})
+		if err != nil {
+			t.Fatalf("CreateClient: %v", err)
+		}
+		want := []int64{store.DefaultTenantID, acme.ID}
+		got, err := s.GetClient(ctx, "svc")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !slices.Equal(c.TenantIDs, want) || !slices.Equal(got.TenantIDs, want) {
+			t.Errorf("TenantIDs: CreateClient %v, GetClient %v; want %v", c.TenantIDs, got.TenantIDs, want)
+		}
+		if in[0] != acme.ID || in[2] != acme.ID {
+			t.Errorf("CreateClient changed the caller's slice: %v", in)
+		}
+	})
 }

@@ -75,6 +75,32 @@ func (s *Store) GetUserByLogin(ctx context.Context, login string) (store.User, e
 	return u, wrap(fmt.Sprintf("user %q", login), err)
 }
 
+// GetUserByEmail implements store.UserFinder. It compares with the
+// database's lower(), as the unique index on lower(email) does, so a match
+// and a clash are the same thing; in SQLite lower() folds ASCII letters
+// only. An empty email matches nobody and is not looked up.
+func (s *Store) GetUserByEmail(ctx context.Context, email string) (store.User, error) {
+	what := fmt.Sprintf("user with email %q", email)
+	if email == "" {
+		return store.User{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	u, err := scanUser(s.queryRow(ctx, s.db, `SELECT `+userColumns+
+		` FROM users WHERE lower(email) = lower(?) AND email <> ''`, email))
+	return u, wrap(what, err)
+}
+
+// GetUserByMobile implements store.UserFinder, matching exactly. An empty
+// mobile matches nobody and is not looked up.
+func (s *Store) GetUserByMobile(ctx context.Context, mobile string) (store.User, error) {
+	what := fmt.Sprintf("user with mobile %q", mobile)
+	if mobile == "" {
+		return store.User{}, fmt.Errorf("%s: %w", what, store.ErrNotFound)
+	}
+	u, err := scanUser(s.queryRow(ctx, s.db, `SELECT `+userColumns+
+		` FROM users WHERE mobile = ? AND mobile <> ''`, mobile))
+	return u, wrap(what, err)
+}
+
 // ListUsers implements store.Users.
 func (s *Store) ListUsers(ctx context.Context, f store.UserFilter) ([]store.User, int, error) {
 	where, args := userWhere(f)
