@@ -1,9 +1,10 @@
 // Package store defines the state xtraauth keeps, as plain value structs and
 // small interfaces, one per kind of state. Durable state (users, dev_keys,
-// audit events) lives in SQL (package store/sqlstore); ephemeral state
-// (sessions, failure counters, captchas) lives in Redis (package
-// store/redisstore). Every implementation passes the suites in
-// store/conformance.
+// tenants, OAuth clients, audit events, settings) lives in SQL (package
+// store/sqlstore); ephemeral state (sessions, failure counters, captchas,
+// OAuth access tokens) lives in Redis (package store/redisstore). Every
+// implementation passes the suites in store/conformance. A Limit of 0 in a
+// filter means no limit.
 package store
 
 import (
@@ -67,7 +68,7 @@ type UserFilter struct {
 type Users interface {
 	// CreateUser inserts u (ID, CreatedAt and UpdatedAt are set by the store
 	// from u.CreatedAt) and returns it; ErrAlreadyExists if the lower-cased
-	// login is taken.
+	// login, or a non-empty email (case-insensitively) or mobile, is taken.
 	CreateUser(ctx context.Context, u User) (User, error)
 	GetUser(ctx context.Context, id int64) (User, error)
 	// GetUserByLogin matches the login case-insensitively.
@@ -121,7 +122,8 @@ type Session struct {
 
 // Sessions is the ephemeral session table, shared by every server process.
 type Sessions interface {
-	// CreateSession stores s under the token digest until s.ExpiresAt.
+	// CreateSession stores s under the token digest for s.ExpiresAt minus
+	// s.CreatedAt, which must be the caller's "now".
 	CreateSession(ctx context.Context, digest string, s Session) error
 	// GetSession returns ErrNotFound for unknown or expired digests.
 	GetSession(ctx context.Context, digest string) (Session, error)
@@ -171,7 +173,7 @@ const (
 )
 
 // AttemptPolicy carries the thresholds into the atomic step. Zero
-// CaptchaAfter or LockAfter turns that stage off.
+// CaptchaAfter or LockAfter turns that stage off; LockFor must be positive.
 type AttemptPolicy struct {
 	CaptchaAfter int
 	LockAfter    int
@@ -185,7 +187,8 @@ type AttemptResult struct {
 	RetryAfter time.Duration // for AttemptLocked
 }
 
-// LockState describes one key with failures, for admins.
+// LockState describes one key with failures, for admins. LockedUntil is
+// the store's clock plus the lock's remaining time: for display only.
 type LockState struct {
 	Key         string
 	Failures    int
@@ -234,7 +237,9 @@ type Captchas interface {
 	GetCaptcha(ctx context.Context, id int64) (Captcha, error)
 	// TakeCaptcha reads and deletes in one step; ErrNotFound if absent.
 	TakeCaptcha(ctx context.Context, id int64) (Captcha, error)
-	// NewestCaptcha returns the id of the newest live captcha for binding.
+	// NewestCaptcha returns the id of the newest captcha made for binding,
+	// ErrNotFound once that one is used up or expired (an older one does not
+	// become the newest again).
 	NewestCaptcha(ctx context.Context, binding string) (int64, error)
 }
 

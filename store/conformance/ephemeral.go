@@ -10,11 +10,13 @@ import (
 	"xtraauth/store"
 )
 
-// Ephemeral is the state kept in Redis: sessions, counters and captchas.
+// Ephemeral is the state kept in Redis: sessions, counters, captchas and
+// OAuth access tokens.
 type Ephemeral interface {
 	store.Sessions
 	store.Counters
 	store.Captchas
+	store.AccessTokens
 }
 
 // Lifetimes the ephemeral tests use. Expiry tests sleep on real servers, so
@@ -53,6 +55,8 @@ func RunEphemeral(t *testing.T, newStore func(t *testing.T) (Ephemeral, func(tim
 		{"CaptchaPutGetTake", testEphCaptchaPutGetTake},
 		{"CaptchaExpiry", testEphCaptchaExpiry},
 		{"NewestCaptcha", testEphNewestCaptcha},
+		{"AccessTokens", testEphAccessTokens},
+		{"AccessTokenExpiry", testEphAccessTokenExpiry},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
