@@ -114,7 +114,13 @@ func (s *Service) verifyPassword(ctx context.Context, login, password string) (s
 		hash = u.PasswordHash
 	}
 	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
-	if err != nil && !errors.Is(err, ErrBadHash) {
+	if errors.Is(err, ErrBadHash) {
+		// A stored hash we cannot read is a wrong password; pay the dummy's
+		// hash anyway, so that its quick refusal does not stand out.
+		ok, rehash = false, false
+		_, _, err = s.hasher.Verify(ctx, password, s.dummyHash)
+	}
+	if err != nil {
 		return store.User{}, false, err
 	}
 	if !known || !ok || u.Disabled || u.PasswordHash == "" {

@@ -86,14 +86,20 @@ func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, reha
 		ok = subtle.ConstantTimeCompare(got, want) == 1
 		return ok, ok && p != h.comparable(), nil
 	case isBcrypt(encoded):
+		if _, err := bcrypt.Cost([]byte(encoded)); err != nil { // malformed: refuse before taking a slot
+			return false, false, fmt.Errorf("%w: %v", ErrBadHash, err)
+		}
 		var cmpErr error
 		if err := h.run(ctx, func() { cmpErr = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) }); err != nil {
 			return false, false, err
 		}
-		if errors.Is(cmpErr, bcrypt.ErrMismatchedHashAndPassword) {
+		switch {
+		case errors.Is(cmpErr, bcrypt.ErrMismatchedHashAndPassword):
 			return false, false, nil
+		case cmpErr != nil: // a malformed bcrypt string: too short, bad cost, bad salt
+			return false, false, fmt.Errorf("%w: %v", ErrBadHash, cmpErr)
 		}
-		return cmpErr == nil, cmpErr == nil, cmpErr
+		return true, true, nil
 	}
 	return false, false, ErrBadHash
 }

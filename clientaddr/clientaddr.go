@@ -18,7 +18,18 @@ type Resolver struct {
 }
 
 // New makes a Resolver that believes X-Forwarded-For only from trusted peers.
-func New(trusted []netip.Prefix) *Resolver { return &Resolver{trusted: trusted} }
+// IPv4-mapped IPv6 ranges (::ffff:10.0.0.0/104) become the IPv4 ranges they
+// stand for, since addresses are compared unmapped.
+func New(trusted []netip.Prefix) *Resolver {
+	out := make([]netip.Prefix, 0, len(trusted))
+	for _, p := range trusted {
+		if a := p.Addr(); a.Is4In6() && p.Bits() >= 96 {
+			p = netip.PrefixFrom(a.Unmap(), p.Bits()-96)
+		}
+		out = append(out, p)
+	}
+	return &Resolver{trusted: out}
+}
 
 // Of returns the grouped client address of a request, given its
 // RemoteAddr and its X-Forwarded-For header values.

@@ -132,6 +132,13 @@ func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
 	if res.Status == store.AttemptLocked {
 		return &LockedError{RetryAfter: res.RetryAfter}
 	}
+	if l.cfg.LockAfter > 0 && res.Failures == l.cfg.LockAfter {
+		// This attempt locked the login. The store counts atomically, so
+		// exactly one attempt per lock gets here, in whichever process; the
+		// lock holds from now on (even if this password turns out right
+		// and the good login lifts it).
+		return l.record(ctx, a, "lock", "locked until "+l.now().Add(l.cfg.LockFor).UTC().Format(time.RFC3339))
+	}
 	return nil
 }
 
@@ -185,24 +192,17 @@ func (l *Lockout) Cancel(ctx context.Context, a account.Attempt) {
 	_ = l.counters.Refund(ctx, userKey(a.Login), l.policy())
 }
 
-// Finish resets the login on a good password; a failure was counted on
-// entry, so here it is only added to the address and the audit.
+// Finish resets the login on a good password; a failure was counted (and
+// a lock it caused recorded) on entry, so here it is only added to the
+// address and the audit.
 func (l *Lockout) Finish(ctx context.Context, a account.Attempt, ok bool) error {
-	key := userKey(a.Login)
 	if ok {
-		return l.counters.Reset(ctx, key)
+		return l.counters.Reset(ctx, userKey(a.Login))
 	}
 	if _, err := l.counters.Hit(ctx, passwordAddrNS+a.Address, l.cfg.AddressWindow); err != nil {
 		return err
 	}
-	if err := l.record(ctx, a, "password", "failure"); err != nil {
-		return err
-	}
-	st, err := l.counters.State(ctx, key)
-	if err != nil || st.LockedUntil == nil || st.Failures != l.cfg.LockAfter {
-		return err
-	}
-	return l.record(ctx, a, "lock", "locked until "+st.LockedUntil.UTC().Format(time.RFC3339))
+	return l.record(ctx, a, "password", "failure")
 }
 
 // EnterDevKey refuses addresses that sent too many wrong dev_keys; the

@@ -91,6 +91,24 @@ func New(t testing.TB, change ...func(*config.Config)) *Env {
 	return &Env{t: t, App: a, Server: srv, Redis: mr, Clock: clock}
 }
 
+// Join starts a second server on e's stores and clock, as a second process
+// of the same installation would run: the same Redis (URL and key prefix)
+// and the same SQLite file. change adjusts its settings first.
+func (e *Env) Join(change ...func(*config.Config)) *Env {
+	e.t.Helper()
+	cfg := e.App.Cfg
+	for _, c := range change {
+		c(&cfg)
+	}
+	a, err := app.OpenServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), e.Clock.Now)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	srv := httptest.NewServer(a.Handler())
+	e.t.Cleanup(func() { srv.Close(); a.Close() })
+	return &Env{t: e.t, App: a, Server: srv, Redis: e.Redis, Clock: e.Clock}
+}
+
 // Advance moves the fake clock and Redis TTLs forward together.
 func (e *Env) Advance(d time.Duration) {
 	e.Clock.add(d)
