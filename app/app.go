@@ -24,6 +24,7 @@ import (
 	"xtraauth/handlers"
 	"xtraauth/lockout"
 	"xtraauth/login"
+	"xtraauth/metrics"
 	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
@@ -48,7 +49,8 @@ type App struct {
 	Lockout  *lockout.Lockout // nil for a CLI run with no server to reach
 	Captchas *captcha.Service
 	DMS      *dms.Tokens
-	OAuth    *oauth.Service // nil for a CLI run with no server to reach
+	OAuth    *oauth.Service
+	Metrics  *metrics.Metrics
 }
 
 // OpenServer opens the stores for the server: the configured Redis, or an
@@ -121,6 +123,7 @@ func (a *App) dialRedis(ctx context.Context, url string) error {
 
 // wire builds the services on the opened stores.
 func (a *App) wire(ctx context.Context) error {
+	a.Metrics = metrics.New()
 	var ender account.SessionEnder = noEphemeral{}
 	var tokens store.AccessTokens = noEphemeral{}
 	var gate account.Gate = account.OpenGate{} // the CLI checks no secrets
@@ -129,9 +132,10 @@ func (a *App) wire(ctx context.Context) error {
 		ender, tokens = a.Eph, a.Eph
 		a.Captchas = captcha.New(a.Eph, a.Cfg.CaptchaTTL)
 		a.Lockout = lockout.New(a.lockoutConfig(), a.Eph, a.Captchas, a.SQL, a.Now)
+		a.Lockout.OnLock(a.Metrics.Lock)
 		gate = a.Lockout
 	}
-	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, nil)
+	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, a.Metrics.Hash)
 	accounts, err := account.New(ctx, account.Deps{
 		Users: a.SQL, DevKeys: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Now: a.Now,
 	})
@@ -185,6 +189,7 @@ func (a *App) Handler() http.Handler {
 		Resolver: session.NewResolver(a.Sessions, a.Accounts, a.DMS, a.OAuth),
 		DMS:      a.DMS,
 		OAuth:    a.OAuth,
+		Metrics:  a.Metrics,
 		Lockout:  a.Lockout,
 		Captchas: a.Captchas,
 		Audit:    a.SQL,

@@ -10,6 +10,7 @@ import (
 	"xtraauth/account"
 	"xtraauth/captcha"
 	"xtraauth/lockout"
+	"xtraauth/metrics"
 )
 
 // Captchas serves /api/captchas: make one for a login (or, without one,
@@ -18,6 +19,7 @@ type Captchas struct {
 	Captchas *captcha.Service
 	Lockout  *lockout.Lockout
 	Address  func(*http.Request) string
+	Metrics  *metrics.Metrics
 }
 
 // Register adds the routes; captchas are for people not yet logged in.
@@ -51,6 +53,7 @@ func (h *Captchas) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	h.Metrics.Captcha()
 	return c.JSON(http.StatusOK, map[string]any{"message": "success", "code": http.StatusOK, "data": map[string]any{
 		"captcha_id": id, "pic_path": "/api/captchas/" + strconv.FormatInt(id, 10),
 	}})

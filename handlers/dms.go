@@ -9,6 +9,7 @@ import (
 
 	"xtraauth/dms"
 	"xtraauth/login"
+	"xtraauth/metrics"
 	"xtraauth/session"
 	"xtraauth/store"
 )
@@ -21,6 +22,7 @@ type DMS struct {
 	Resolver *session.Resolver
 	Tokens   *dms.Tokens
 	Address  func(*http.Request) string
+	Metrics  *metrics.Metrics
 }
 
 // dmsPrefix marks the routes whose errors take DMS's body shape.
@@ -64,6 +66,7 @@ func (h *DMS) create(c echo.Context) error {
 		return err
 	}
 	res, err := h.Login.Login(c.Request().Context(), req, session.KindDMS)
+	h.Metrics.Login(session.KindDMS, outcome(err))
 	if errors.Is(err, login.ErrWrongCredentials) {
 		return newError(http.StatusUnauthorized, errWrongCredentials.Text)
 	}

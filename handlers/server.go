@@ -17,6 +17,7 @@ import (
 	"xtraauth/dms"
 	"xtraauth/lockout"
 	"xtraauth/login"
+	"xtraauth/metrics"
 	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
@@ -30,6 +31,7 @@ type Deps struct {
 	Resolver *session.Resolver
 	DMS      *dms.Tokens
 	OAuth    *oauth.Service
+	Metrics  *metrics.Metrics
 	Lockout  *lockout.Lockout
 	Captchas *captcha.Service
 	Audit    store.Audit
@@ -46,7 +48,8 @@ func New(d Deps) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	address := func(r *http.Request) string { return d.Address.Of(r.RemoteAddr, r.Header.Values("X-Forwarded-For")) }
 	e.IPExtractor = address
-	e.Use(logRequests(d.Log))
+	e.Use(logRequests(d.Log, d.Metrics))
+	e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
 
 	e.GET("/healthz", func(c echo.Context) error { return ok(c) })
 	e.GET("/readyz", func(c echo.Context) error {
@@ -59,24 +62,24 @@ func New(d Deps) *echo.Echo {
 	})
 
 	api := e.Group("/api")
-	(&Sessions{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Address: address}).Register(api)
+	(&Sessions{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Address: address, Metrics: d.Metrics}).Register(api)
 	// Authentication is a route middleware, not a group one: Echo answers
 	// unknown paths of a group with middleware through that middleware,
 	// which would turn 404 and 405 into 401.
 	auth := authenticate(d.Resolver, address)
 	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
 	(&DevKeys{Accounts: d.Accounts}).Register(api, auth)
-	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address}).Register(api)
+	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address, Metrics: d.Metrics}).Register(api)
 	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
-	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address}).Register(e)
-	(&OAuth{OAuth: d.OAuth, Address: address}).Register(e, auth)
+	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address, Metrics: d.Metrics}).Register(e)
+	(&OAuth{OAuth: d.OAuth, Address: address, Metrics: d.Metrics}).Register(e, auth)
 	(&ForwardAuth{Resolver: d.Resolver, Address: address}).Register(api)
 	return e
 }
 
-// logRequests writes one line per request: the route template, never the
-// raw path or query, which may carry tokens.
-func logRequests(log *slog.Logger) echo.MiddlewareFunc {
+// logRequests writes one line per request and counts it: by the route
+// template, never the raw path or query, which may carry tokens.
+func logRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
 			start := time.Now()
@@ -84,8 +87,15 @@ func logRequests(log *slog.Logger) echo.MiddlewareFunc {
 			if err != nil {
 				c.Error(err)
 			}
-			log.Info("request", "method", c.Request().Method, "route", c.Path(),
-				"status", c.Response().Status, "duration", time.Since(start), "client", c.RealIP())
+			route := c.Path()
+			if route == "" {
+				route = "unmatched"
+			}
+			took := time.Since(start)
+			status := c.Response().Status
+			m.Request(c.Request().Method, route, status, took)
+			log.Info("request", "method", c.Request().Method, "route", route,
+				"status", status, "duration", took, "client", c.RealIP())
 			return nil
 		}
 	}

@@ -7,7 +7,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/account"
+	"xtraauth/lockout"
 	"xtraauth/login"
+	"xtraauth/metrics"
+	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
 )
@@ -18,6 +21,7 @@ type Sessions struct {
 	Sessions *session.Manager
 	Resolver *session.Resolver
 	Address  func(*http.Request) string
+	Metrics  *metrics.Metrics
 }
 
 // Register adds the routes.
@@ -73,6 +77,7 @@ func (h *Sessions) create(c echo.Context) error {
 		return err
 	}
 	res, err := h.Login.Login(c.Request().Context(), req, session.KindXSwitch)
+	h.Metrics.Login(session.KindXSwitch, outcome(err))
 	if err != nil {
 		return failClosed(err)
 	}
@@ -114,6 +119,24 @@ func (h *Sessions) delete(c echo.Context) error {
 		return &Error{Status: errInternal.Status, Text: errInternal.Text, Cause: err}
 	}
 	return ok(c)
+}
+
+// outcome names a login's result for metrics.
+func outcome(err error) string {
+	var locked *lockout.LockedError
+	switch {
+	case err == nil:
+		return "success"
+	case errors.Is(err, login.ErrWrongCredentials), errors.Is(err, oauth.ErrInvalidClient):
+		return "wrong_credentials"
+	case errors.Is(err, lockout.ErrCaptchaRequired):
+		return "captcha_required"
+	case errors.Is(err, lockout.ErrWrongCaptcha):
+		return "wrong_captcha"
+	case errors.As(err, &locked):
+		return "locked"
+	}
+	return "error"
 }
 
 func bit(b bool) int {
