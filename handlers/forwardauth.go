@@ -38,8 +38,10 @@ func (h *ForwardAuth) check(c echo.Context) error {
 	r := c.Request()
 	cred := credential(r, h.Address(r))
 	if q := originalQuery(r); q != nil {
-		if cred.Token == "" {
-			cred.Token = q.Get(queryTokenKey)
+		// The proxied URL's ?access_token= stands where this request's own
+		// would: after the headers, before the cookies, as on every route.
+		if v := q.Get(queryTokenKey); v != "" && !hasHeaderToken(r) && r.URL.Query().Get(queryTokenKey) == "" {
+			cred.Token = v
 		}
 		if cred.Sudo.Sudo == "" {
 			cred.Sudo.Sudo, cred.Sudo.TenantID, cred.Sudo.TenantCode = q.Get("sudo"), q.Get("tenantId"), q.Get("tenantCode")
@@ -50,6 +52,12 @@ func (h *ForwardAuth) check(c echo.Context) error {
 		return errNotAuthorized
 	}
 	if err != nil {
+		// Proxies pass on 401 and 403 only (nginx auth_request turns any
+		// other status into a 500), so a refused sudo (404 unknown user,
+		// 400 malformed) is 403 here, with its text.
+		if e := toError(err); e.Status != http.StatusUnauthorized && e.Status < http.StatusInternalServerError {
+			return &Error{Status: http.StatusForbidden, Text: e.Text, Cause: err}
+		}
 		return err
 	}
 	hd := c.Response().Header()
@@ -69,6 +77,16 @@ func (h *ForwardAuth) check(c echo.Context) error {
 	hd.Set(HeaderLogin, p.User.Login)
 	hd.Set(HeaderRoles, roles)
 	return c.NoContent(http.StatusOK)
+}
+
+// hasHeaderToken tells whether the request carries a token in a header,
+// which comes before any ?access_token=.
+func hasHeaderToken(r *http.Request) bool {
+	if r.Header.Get(HeaderAuthID) != "" {
+		return true
+	}
+	_, ok := bearer(r.Header.Get(echo.HeaderAuthorization))
+	return ok
 }
 
 // originalQuery is the query of the URL the proxy is asked about

@@ -1,8 +1,11 @@
 package handlers
 
 import (
+	"strings"
+
 	"github.com/labstack/echo/v4"
 
+	"xtraauth/account"
 	"xtraauth/lockout"
 	"xtraauth/store"
 )
@@ -51,6 +54,16 @@ func (h *Locks) delete(c echo.Context) error {
 	return ok(c)
 }
 
+// auditSubject is the subject an admin's filter names: a login matches
+// case-insensitively, as everywhere; "client:" and "address:" names are
+// kept as they are.
+func auditSubject(name string) string {
+	if strings.HasPrefix(name, "client:") || strings.HasPrefix(name, "address:") {
+		return name
+	}
+	return account.Key(name)
+}
+
 type auditJSON struct {
 	ID      int64   `json:"id"`
 	At      *string `json:"created_at"`
@@ -64,7 +77,7 @@ func (h *Locks) audit(c echo.Context) error {
 	page := queryInt(c, "page", 1)
 	perPage := min(queryInt(c, "perPage", 20), maxPerPage)
 	events, n, err := h.Audit.ListAuditEvents(c.Request().Context(), store.AuditFilter{
-		Subject: c.QueryParam("login"), Offset: (page - 1) * perPage, Limit: perPage,
+		Subject: auditSubject(c.QueryParam("login")), Offset: (page - 1) * perPage, Limit: perPage,
 	})
 	if err != nil {
 		return err

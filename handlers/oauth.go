@@ -3,11 +3,14 @@ package handlers
 import (
 	"errors"
 	"net/http"
+	"net/url"
 	"strconv"
+	"strings"
 
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/lockout"
+	"xtraauth/metrics"
 	"xtraauth/oauth"
 	"xtraauth/store"
 )
@@ -18,6 +21,7 @@ import (
 type OAuth struct {
 	OAuth   *oauth.Service
 	Address func(*http.Request) string
+	Metrics *metrics.Metrics
 }
 
 // oauthPrefix marks the routes whose errors take RFC 6749's body shape.
@@ -59,6 +63,7 @@ func (h *OAuth) compatIssue(c echo.Context) error {
 		return badRequest("grant_type must be client_credentials")
 	}
 	t, err := h.OAuth.Issue(c.Request().Context(), c.QueryParam("client_id"), c.QueryParam("client_secret"), h.Address(c.Request()))
+	h.Metrics.Login("oauth", outcome(err))
 	if err != nil {
 		return failClosed(err)
 	}
@@ -92,9 +97,20 @@ func (h *OAuth) oauthForm(c echo.Context) (form map[string]string, clientID, sec
 		return nil, "", "", oauthError(http.StatusBadRequest, "invalid_request", "send an application/x-www-form-urlencoded body")
 	}
 	if id, sec, ok := c.Request().BasicAuth(); ok {
-		return form, id, sec, nil
+		// RFC 6749 2.3.1: both are form-urlencoded before Basic encoding
+		// (golang.org/x/oauth2 does so), so "a b" arrives as "a+b".
+		return form, formUnescape(id), formUnescape(sec), nil
 	}
 	return form, form["client_id"], form["client_secret"], nil
+}
+
+// formUnescape undoes form-urlencoding, leaving what is not validly
+// encoded as it came.
+func formUnescape(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
 }
 
 func (h *OAuth) token(c echo.Context) error {
@@ -102,10 +118,14 @@ func (h *OAuth) token(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	if form["grant_type"] == "" {
+		return oauthError(http.StatusBadRequest, "invalid_request", "grant_type is required")
+	}
 	if form["grant_type"] != "client_credentials" {
 		return oauthError(http.StatusBadRequest, "unsupported_grant_type", "only client_credentials is supported")
 	}
 	t, err := h.OAuth.Issue(c.Request().Context(), id, secret, h.Address(c.Request()))
+	h.Metrics.Login("oauth", outcome(err))
 	if err != nil {
 		return oauthClientError(c, err)
 	}
@@ -190,19 +210,19 @@ func oauthBody(e *Error) map[string]any {
 	code, _ := e.Fields["error"].(string)
 	if code == "" {
 		code = "server_error"
-		if e.Status == http.StatusBadRequest {
-			code = "invalid_request"
+		if e.Status < http.StatusInternalServerError {
+			code = "invalid_request" // malformed bodies, unknown routes, wrong methods
 		}
 	}
 	return map[string]any{"error": code, "error_description": e.Text}
 }
 
 type clientJSON struct {
-	ID        string   `json:"id"`
-	Sudo      int      `json:"sudo"`
-	TenantIDs []int64  `json:"tenant_ids"`
-	CreatedAt *string  `json:"created_at"`
-	Secret    string   `json:"client_secret,omitempty"`
+	ID        string  `json:"id"`
+	Sudo      int     `json:"sudo"`
+	TenantIDs []int64 `json:"tenant_ids"`
+	CreatedAt *string `json:"created_at"`
+	Secret    string  `json:"client_secret,omitempty"`
 }
 
 func clientOut(cl store.Client) clientJSON {
@@ -241,6 +261,9 @@ func (h *OAuth) createClient(c echo.Context) error {
 		codes[i] = string(t)
 	}
 	cl, secret, err := h.OAuth.CreateClient(c.Request().Context(), string(b.ID), bool(b.Sudo), codes)
+	if errors.Is(err, store.ErrNotFound) { // a tenant code names no tenant: the body is wrong
+		return badRequest("unknown tenant in " + strings.Join(codes, ", "))
+	}
 	if err != nil {
 		return err
 	}

@@ -68,9 +68,13 @@ type Lockout struct {
 	captchas *captcha.Service
 	audit    store.Audit
 	now      func() time.Time
+	onLock   func() // told of every lock taken, for metrics
 }
 
 var _ account.Gate = (*Lockout)(nil)
+
+// OnLock sets a function told of every lock an attempt takes.
+func (l *Lockout) OnLock(f func()) { l.onLock = f }
 
 // New makes a Lockout on its slices of the stores.
 func New(cfg Config, counters store.Counters, captchas *captcha.Service, audit store.Audit, now func() time.Time) *Lockout {
@@ -137,6 +141,9 @@ func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
 		// exactly one attempt per lock gets here, in whichever process; the
 		// lock holds from now on (even if this password turns out right
 		// and the good login lifts it).
+		if l.onLock != nil {
+			l.onLock()
+		}
 		return l.record(ctx, a, "lock", "locked until "+l.now().Add(l.cfg.LockFor).UTC().Format(time.RFC3339))
 	}
 	return nil

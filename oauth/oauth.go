@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"xtraauth/store"
 )
@@ -134,9 +136,10 @@ func (s *Service) Revoke(ctx context.Context, value string) error {
 	return err
 }
 
-// ExpiresIn is the whole seconds a token has left.
+// ExpiresIn is the seconds a token has left, rounded up: a fresh token
+// says its whole lifetime (43200) although the clock moved since it was made.
 func (s *Service) ExpiresIn(t store.AccessToken) int64 {
-	return int64(t.ExpiresAt.Sub(s.d.Now()) / time.Second)
+	return int64((t.ExpiresAt.Sub(s.d.Now()) + time.Second - 1) / time.Second)
 }
 
 // NewSecret makes a random bearer secret (256 bits, URL-safe).
@@ -223,12 +226,10 @@ func (s *Service) checkTenant(ctx context.Context, c store.Client, u store.User,
 	if !slices.Contains(allowed, u.TenantID) {
 		return ErrTenant
 	}
-	switch {
-	case r.TenantID != "":
-		if r.TenantID != strconv.FormatInt(u.TenantID, 10) {
-			return ErrTenant
-		}
-	case r.TenantCode != "":
+	if r.TenantID != "" && r.TenantID != strconv.FormatInt(u.TenantID, 10) {
+		return ErrTenant
+	}
+	if r.TenantCode != "" { // checked too when a tenantId is given: both must name the user's
 		t, err := s.d.Tenants.GetTenantByCode(ctx, r.TenantCode)
 		if errors.Is(err, store.ErrNotFound) || (err == nil && t.ID != u.TenantID) {
 			return ErrTenant
@@ -241,7 +242,7 @@ func (s *Service) checkTenant(ctx context.Context, c store.Client, u store.User,
 // CreateClient adds a client with the tenants named by code and returns
 // its secret, shown once.
 func (s *Service) CreateClient(ctx context.Context, id string, maySudo bool, tenantCodes []string) (store.Client, string, error) {
-	if id == "" || len(id) > 128 || strings.ContainsAny(id, ":\x00\r\n") {
+	if !validClientID(id) {
 		return store.Client{}, "", ErrBadClientID
 	}
 	c := store.Client{ID: id, MaySudo: maySudo, CreatedAt: s.d.Now().UTC()}
@@ -259,6 +260,13 @@ func (s *Service) CreateClient(ctx context.Context, id string, maySudo bool, ten
 	c.SecretHash = store.Digest(secret)
 	created, err := s.d.Clients.CreateClient(ctx, c)
 	return created, secret, err
+}
+
+// validClientID: 1 to 128 bytes of UTF-8 without ':' (it ends the id in
+// HTTP Basic) or any control character.
+func validClientID(id string) bool {
+	return id != "" && len(id) <= 128 && utf8.ValidString(id) &&
+		!strings.ContainsFunc(id, func(r rune) bool { return r == ':' || unicode.IsControl(r) })
 }
 
 // Clients lists every client.
