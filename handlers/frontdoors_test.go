@@ -1,0 +1,318 @@
+package handlers_test
+
+import (
+	"net/http"
+	"regexp"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+	"github.com/google/uuid"
+
+	"xtraauth/app/apptest"
+	"xtraauth/config"
+)
+
+// The doors (XSwitch /api/sessions, DMS /v1/dms/sessions) share one set of
+// failure counters, one session store and one JWT secret.
+
+func fdXSwitch(e *apptest.Env, login, password string) apptest.Response {
+	return e.Do("POST", "/api/sessions", map[string]string{"login": login, "password": password})
+}
+
+var fdDMSCaptchaRequired = map[string]any{"code": 403, "message": "Captcha Required", "captcha_required": true}
+
+func TestDoorsShareCaptchaCounters(t *testing.T) {
+	t.Run("DMS failures, XSwitch asks", func(t *testing.T) {
+		e := apptest.New(t)
+		e.AddUser("alice", "alice-password", false)
+		for range 2 {
+			if r := fdDMS(e, "alice", "wrong"); r.Status != http.StatusUnauthorized {
+				t.Fatalf("wrong DMS password: %d %s", r.Status, r.Body)
+			}
+		}
+		fdWant(t, fdXSwitch(e, "alice", "alice-password"), http.StatusForbidden,
+			map[string]any{"code": 403, "text": "Captcha Required", "message": "Captcha Required", "captcha_required": true})
+		fdWant(t, fdDMS(e, "Alice", "alice-password"), http.StatusForbidden, fdDMSCaptchaRequired)
+		// Others are not affected.
+		if r := fdXSwitch(e, "admin", apptest.AdminPassword); r.Status != http.StatusOK {
+			t.Fatalf("admin: %d %s", r.Status, r.Body)
+		}
+	})
+	t.Run("XSwitch failures, DMS asks", func(t *testing.T) {
+		e := apptest.New(t)
+		e.AddUser("alice", "alice-password", false)
+		for range 2 {
+			if r := fdXSwitch(e, "ALICE", "wrong"); r.Status != http.StatusForbidden {
+				t.Fatalf("wrong XSwitch password: %d %s", r.Status, r.Body)
+			}
+		}
+		r := fdDMS(e, "alice", "alice-password")
+		fdWant(t, r, http.StatusForbidden, fdDMSCaptchaRequired)
+		if len(fdCookies(r)) != 0 {
+			t.Fatal("a refused login set a cookie")
+		}
+		// A wrong captcha is DMS-shaped too.
+		r = e.Do("POST", "/v1/dms/sessions", map[string]any{"session": map[string]any{
+			"username": "alice", "password": "alice-password", "captcha_id": "123", "captcha_str": "abcd"}})
+		fdWant(t, r, http.StatusForbidden, map[string]any{"code": 403, "message": "Wrong Captcha", "captcha_required": true})
+	})
+	t.Run("a good DMS login resets the count", func(t *testing.T) {
+		e := apptest.New(t)
+		e.AddUser("alice", "alice-password", false)
+		fdXSwitch(e, "alice", "wrong")
+		fdDMSLogin(t, e, "alice", "alice-password")
+		fdXSwitch(e, "alice", "wrong")
+		if r := fdXSwitch(e, "alice", "alice-password"); r.Status != http.StatusOK {
+			t.Fatalf("after a reset and one failure: %d %s", r.Status, r.Body)
+		}
+	})
+}
+
+func TestDoorsShareLocks(t *testing.T) {
+	e := apptest.New(t, func(c *config.Config) { c.CaptchaAfter = 0 })
+	e.AddUser("alice", "alice-password", false)
+	for i := range 5 {
+		var r apptest.Response
+		if i%2 == 0 {
+			r = fdDMS(e, "alice", "wrong")
+		} else {
+			r = fdXSwitch(e, "alice", "wrong")
+		}
+		if r.Status != http.StatusUnauthorized && r.Status != http.StatusForbidden {
+			t.Fatalf("failure %d: %d %s", i+1, r.Status, r.Body)
+		}
+	}
+	wantRetry := strconv.Itoa(int((2 * time.Hour).Seconds()))
+	r := fdDMS(e, "alice", "alice-password")
+	fdWant(t, r, http.StatusTooManyRequests, map[string]any{"code": 429, "message": "Too Many Failed Attempts", "retry_after": 7200})
+	if got := r.Header.Get("Retry-After"); got != wantRetry {
+		t.Errorf("Retry-After %q, want %s", got, wantRetry)
+	}
+	if r := fdXSwitch(e, "alice", "alice-password"); r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") != wantRetry {
+		t.Errorf("XSwitch while locked: %d %q %s", r.Status, r.Header.Get("Retry-After"), r.Body)
+	}
+	e.Advance(time.Hour)
+	r = fdDMS(e, "alice", "alice-password")
+	if r.Status != http.StatusTooManyRequests || r.Header.Get("Retry-After") != "3600" {
+		t.Errorf("an hour later: %d %q", r.Status, r.Header.Get("Retry-After"))
+	}
+	e.Advance(time.Hour)
+	fdDMSLogin(t, e, "alice", "alice-password")
+}
+
+// The wrong old password of a password change counts at the same door.
+func TestPasswordChangeFailuresCountForDMS(t *testing.T) {
+	e := apptest.New(t)
+	u := e.AddUser("alice", "alice-password", false)
+	token := e.Login("alice", "alice-password")
+	for range 2 {
+		r := e.Do("PUT", "/api/users/"+strconv.FormatInt(u.ID, 10),
+			map[string]any{"password": "new-password", "old_password": "wrong"}, "X-XTRA-AUTH-ID", token)
+		if r.Status != http.StatusForbidden {
+			t.Fatalf("wrong old password: %d %s", r.Status, r.Body)
+		}
+	}
+	fdWant(t, fdDMS(e, "alice", "alice-password"), http.StatusForbidden, fdDMSCaptchaRequired)
+}
+
+func TestDMSSessionEnds(t *testing.T) {
+	t.Run("DMS logout", func(t *testing.T) {
+		e := apptest.New(t)
+		e.AddUser("alice", "alice-password", false)
+		token := fdDMSLogin(t, e, "alice", "alice-password")
+		if status, login := fdMe(t, e, fdCookie(token)...); status != http.StatusOK || login != "alice" {
+			t.Fatalf("before logout: %d %q", status, login)
+		}
+		r := e.Do("DELETE", "/v1/dms/sessions", nil, fdCookie(token)...)
+		fdWant(t, r, http.StatusOK, map[string]any{"code": 0, "message": "ok"})
+		if status, _ := fdMe(t, e, fdCookie(token)...); status != http.StatusUnauthorized {
+			t.Errorf("/api/users/me after logout: %d", status)
+		}
+		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		fdWant(t, fdDMSUser(e), http.StatusUnauthorized, fdNoDMSToken)
+		if r := e.Do("GET", "/api/auth", nil, fdCookie(token)...); r.Status != http.StatusUnauthorized {
+			t.Errorf("/api/auth after logout: %d", r.Status)
+		}
+	})
+
+	t.Run("own password change keeps the current session only", func(t *testing.T) {
+		e := apptest.New(t)
+		u := e.AddUser("alice", "alice-password", false)
+		dms1 := fdDMSLogin(t, e, "alice", "alice-password")
+		dms2 := fdDMSLogin(t, e, "alice", "alice-password")
+		xs := e.Login("alice", "alice-password")
+		r := e.Do("PUT", "/api/users/"+strconv.FormatInt(u.ID, 10),
+			map[string]any{"password": "new-password", "old_password": "alice-password"}, fdCookie(dms2)...)
+		if r.Status != http.StatusOK {
+			t.Fatalf("password change with the dms-token cookie: %d %s", r.Status, r.Body)
+		}
+		fdWant(t, fdDMSUser(e, fdCookie(dms1)...), http.StatusUnauthorized, fdBadDMSToken)
+		if status, _ := fdMe(t, e, "X-XTRA-AUTH-ID", xs); status != http.StatusUnauthorized {
+			t.Errorf("XSwitch session after the change: %d", status)
+		}
+		fdWant(t, fdDMSUser(e, fdCookie(dms2)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
+
+		// And the other way round: a change through an XSwitch session ends DMS sessions.
+		dms3 := fdDMSLogin(t, e, "alice", "new-password")
+		xs2 := e.Login("alice", "new-password")
+		r = e.Do("PUT", "/api/users/"+strconv.FormatInt(u.ID, 10),
+			map[string]any{"password": "newer-password", "old_password": "new-password"}, "X-XTRA-AUTH-ID", xs2)
+		if r.Status != http.StatusOK {
+			t.Fatalf("password change: %d %s", r.Status, r.Body)
+		}
+		for _, tok := range []string{dms2, dms3} {
+			fdWant(t, fdDMSUser(e, fdCookie(tok)...), http.StatusUnauthorized, fdBadDMSToken)
+		}
+		if status, login := fdMe(t, e, "X-XTRA-AUTH-ID", xs2); status != http.StatusOK || login != "alice" {
+			t.Errorf("the session that made the change: %d %q", status, login)
+		}
+	})
+
+	t.Run("admin disable ends DMS sessions", func(t *testing.T) {
+		e := apptest.New(t)
+		u := e.AddUser("alice", "alice-password", false)
+		token := fdDMSLogin(t, e, "alice", "alice-password")
+		admin := e.Login("admin", apptest.AdminPassword)
+		path := "/api/users/" + strconv.FormatInt(u.ID, 10)
+		if r := e.Do("PUT", path, map[string]any{"disabled": 1}, "X-XTRA-AUTH-ID", admin); r.Status != http.StatusOK {
+			t.Fatalf("disable: %d %s", r.Status, r.Body)
+		}
+		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		// Enabled again, the old JWT stays dead: its session was ended, not
+		// just refused while the user was disabled.
+		if r := e.Do("PUT", path, map[string]any{"disabled": 0}, "X-XTRA-AUTH-ID", admin); r.Status != http.StatusOK {
+			t.Fatalf("enable: %d %s", r.Status, r.Body)
+		}
+		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		fdDMSLogin(t, e, "alice", "alice-password")
+	})
+
+	t.Run("admin reset ends DMS sessions", func(t *testing.T) {
+		e := apptest.New(t)
+		u := e.AddUser("alice", "alice-password", false)
+		token := fdDMSLogin(t, e, "alice", "alice-password")
+		admin := e.Login("admin", apptest.AdminPassword)
+		r := e.Do("PUT", "/api/users/"+strconv.FormatInt(u.ID, 10), map[string]any{"password": "reset-password"}, "X-XTRA-AUTH-ID", admin)
+		if r.Status != http.StatusOK {
+			t.Fatalf("reset: %d %s", r.Status, r.Body)
+		}
+		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+	})
+
+	t.Run("sessions gone from the store (embedded restart)", func(t *testing.T) {
+		e := apptest.New(t)
+		token := fdDMSLogin(t, e, "admin", apptest.AdminPassword)
+		e.Redis.FlushAll()
+		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+	})
+}
+
+// fdSign signs claims with secret, as anyone holding XTRA_JWT_SECRET can.
+func fdSign(t testing.TB, secret string, claims jwt.MapClaims) string {
+	t.Helper()
+	s, err := jwt.NewWithClaims(jwt.SigningMethodHS256, claims).SignedString([]byte(secret))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+var fdUUIDv4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
+
+func TestJWTSecretFromConfig(t *testing.T) {
+	const secret = "shared-with-sqle-0123456789abcdef"
+	e := apptest.New(t, func(c *config.Config) { c.JWTSecret = secret })
+	u := e.AddUser("alice", "alice-password", false)
+	token := fdDMSLogin(t, e, "alice", "alice-password")
+
+	// A real DMS sharing the secret verifies the token on its own.
+	claims := jwt.MapClaims{}
+	_, err := jwt.ParseWithClaims(token, claims, func(*jwt.Token) (any, error) { return []byte(secret), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(e.Clock.Now), jwt.WithExpirationRequired())
+	if err != nil {
+		t.Fatalf("verify with XTRA_JWT_SECRET: %v", err)
+	}
+	now := e.Clock.Now().Unix()
+	if claims["uid"] != strconv.FormatInt(u.ID, 10) || claims["name"] != "alice" ||
+		claims["iat"] != float64(now) || claims["exp"] != float64(now+24*3600) {
+		t.Errorf("claims %v; want uid %q (a string), name alice, iat %d, exp %d", claims, strconv.FormatInt(u.ID, 10), now, now+24*3600)
+	}
+	jti, _ := claims["jti"].(string)
+	if !fdUUIDv4.MatchString(jti) {
+		t.Errorf("jti %q is not a session token", jti)
+	}
+	if _, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return []byte("another secret"), nil }); err == nil {
+		t.Fatal("the token verifies with any secret")
+	}
+
+	// A JWT signed with the right secret but naming no session is refused
+	// everywhere: a signature alone never makes a session.
+	devKey := func() string {
+		r := e.Do("POST", "/api/dev_keys", map[string]any{"label": "ci"}, fdCookie(token)...)
+		if r.Status != http.StatusOK {
+			t.Fatalf("dev_key: %d %s", r.Status, r.Body)
+		}
+		return r.JSON(t)["data"].(map[string]any)["dev_key"].(string)
+	}()
+	exp := e.Clock.Now().Add(time.Hour).Unix()
+	for name, jti := range map[string]string{
+		"random jti":       uuid.NewString(),
+		"a dev_key as jti": devKey,
+		"an empty jti":     "",
+		"the jwt as jti":   token,
+		"the uid as jti":   strconv.FormatInt(u.ID, 10),
+	} {
+		forged := fdSign(t, secret, jwt.MapClaims{"uid": "1", "name": "admin", "iat": now, "exp": exp, "jti": jti})
+		fdWant(t, fdDMSUser(e, fdCookie(forged)...), http.StatusUnauthorized, fdBadDMSToken)
+		if status, _ := fdMe(t, e, fdBearer(forged)...); status != http.StatusUnauthorized {
+			t.Errorf("%s: /api/users/me %d", name, status)
+		}
+		if r := e.Do("GET", "/api/auth", nil, fdCookie(forged)...); r.Status != http.StatusUnauthorized {
+			t.Errorf("%s: /api/auth %d", name, r.Status)
+		}
+	}
+	// The same claims around a live session are accepted: the check above
+	// failed for the session, not for the signature.
+	good := fdSign(t, secret, jwt.MapClaims{"uid": "2", "name": "alice", "iat": now, "exp": exp, "jti": jti})
+	fdWant(t, fdDMSUser(e, fdCookie(good)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
+
+	// With the secret set, none is generated into SQL.
+	if v, err := e.App.SQL.GetOrCreateSetting(t.Context(), "jwt_secret", "x"); err != nil || v != "x" {
+		t.Errorf("jwt_secret setting = %q, %v; want none stored", v, err)
+	}
+}
+
+func TestJWTSecretGeneratedOnceAndShared(t *testing.T) {
+	e := apptest.New(t)
+	stored, err := e.App.SQL.GetOrCreateSetting(t.Context(), "jwt_secret", "x")
+	if err != nil || stored == "x" || len(stored) < 32 {
+		t.Fatalf("jwt_secret setting = %q, %v; want a generated secret", stored, err)
+	}
+	token := fdDMSLogin(t, e, "admin", apptest.AdminPassword)
+	if _, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return []byte(stored), nil },
+		jwt.WithValidMethods([]string{"HS256"}), jwt.WithTimeFunc(e.Clock.Now)); err != nil {
+		t.Fatalf("the token is not signed with the stored secret: %v", err)
+	}
+
+	// A second process on the same database and Redis signs and verifies
+	// alike: its JWTs work on the first and the other way round.
+	e2 := e.Join()
+	if again, _ := e2.App.SQL.GetOrCreateSetting(t.Context(), "jwt_secret", "y"); again != stored {
+		t.Fatalf("second process secret %q, first %q", again, stored)
+	}
+	fdWant(t, fdDMSUser(e2, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	token2 := fdDMSLogin(t, e2, "admin", apptest.AdminPassword)
+	fdWant(t, fdDMSUser(e, fdCookie(token2)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	// A logout on one process ends the session on the other.
+	if r := e2.Do("DELETE", "/v1/dms/sessions", nil, fdCookie(token)...); r.Status != http.StatusOK {
+		t.Fatalf("logout on the second process: %d %s", r.Status, r.Body)
+	}
+	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+
+	// A process with another secret refuses the tokens, though the session lives.
+	e3 := e.Join(func(c *config.Config) { c.JWTSecret = "a different secret" })
+	fdWant(t, fdDMSUser(e3, fdCookie(token2)...), http.StatusUnauthorized, fdBadDMSToken)
+	fdWant(t, fdDMSUser(e, fdCookie(token2)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+}
