@@ -6,7 +6,6 @@ package config
 
 import (
 	"fmt"
-	"net"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -150,20 +149,26 @@ func uintTo(field func(*Config) *uint32) func(*Config, string) error {
 
 func parseProxies(c *Config, v string) error {
 	for _, s := range splitList(v) {
-		if !strings.Contains(s, "/") {
-			if ip := net.ParseIP(s); ip != nil && ip.To4() != nil {
-				s += "/32"
-			} else {
-				s += "/128"
-			}
-		}
-		p, err := netip.ParsePrefix(s)
+		p, err := parsePrefix(s)
 		if err != nil {
 			return fmt.Errorf("want CIDRs such as 10.0.0.0/8, got %q", s)
 		}
 		c.TrustedProxies = append(c.TrustedProxies, p.Masked())
 	}
 	return nil
+}
+
+// parsePrefix reads a CIDR, or a lone address as a range of one.
+func parsePrefix(s string) (netip.Prefix, error) {
+	if strings.Contains(s, "/") {
+		return netip.ParsePrefix(s)
+	}
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return netip.Prefix{}, err
+	}
+	a = a.Unmap()
+	return netip.PrefixFrom(a, a.BitLen()), nil
 }
 
 func parseLogFormat(c *Config, v string) error {
