@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"net/url"
 	"strings"
 
 	"github.com/labstack/echo/v4"
@@ -48,7 +49,17 @@ func (h *Locks) list(c echo.Context) error {
 }
 
 func (h *Locks) delete(c echo.Context) error {
-	if err := h.Lockout.Unlock(c.Request().Context(), c.Param("login"), principal(c).User.Login); err != nil {
+	name := c.Param("login")
+	// Echo routes on the escaped path whenever it differs from the plain
+	// one, and then leaves parameters escaped: a login with a space, or an
+	// IPv6 entry ("address:2001:db8::/64"), arrives %-encoded.
+	if c.Request().URL.RawPath != "" {
+		var err error
+		if name, err = url.PathUnescape(name); err != nil {
+			return badRequest("malformed login")
+		}
+	}
+	if err := h.Lockout.Unlock(c.Request().Context(), name, principal(c).User.Login); err != nil {
 		return err
 	}
 	return ok(c)
