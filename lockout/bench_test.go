@@ -1,0 +1,112 @@
+package lockout_test
+
+import (
+	"context"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"xtraauth/account"
+	"xtraauth/captcha"
+	"xtraauth/lockout"
+	"xtraauth/store"
+	"xtraauth/store/redisstore"
+	"xtraauth/store/sqlstore"
+)
+
+// The benchmarks compare a wrong password for a known login with one for
+// an unknown login, through the whole CheckPassword path (gate, lookup,
+// hash). Both must cost the same, one hash each, so that time does not
+// tell which logins exist:
+//
+//	go test -run '^$' -bench 'Login' ./lockout/
+//
+// BenchmarkLoginTimingRatio reports unknown/known, which should stay
+// close to 1. None of this is a pass/fail assertion: wall-clock checks in
+// unit tests are flaky.
+
+// benchHash costs a few milliseconds, so that the hash dominates as it
+// does in production, without making the benchmarks slow.
+var benchHash = account.HashParams{Time: 1, Memory: 16 * 1024, Threads: 1, KeyLen: 32, SaltLen: 16}
+
+// benchAccounts is an account service behind a lockout that counts every
+// attempt but never asks a captcha or locks (so each iteration pays the
+// same), with an audit trail that drops events (so disk writes add no noise).
+func benchAccounts(b *testing.B) *account.Service {
+	b.Helper()
+	ctx := context.Background()
+	mr := miniredis.RunT(b)
+	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	b.Cleanup(func() { _ = client.Close() })
+	sql, err := sqlstore.Open(ctx, "", b.TempDir())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(func() { _ = sql.Close() })
+	eph := redisstore.New(client, "bench:")
+	cfg := lockout.DefaultConfig
+	cfg.CaptchaAfter, cfg.LockAfter, cfg.AddressFailures = 0, 0, 0
+	gate := lockout.New(cfg, eph, captcha.New(eph, time.Minute), discardAudit{}, time.Now)
+	accounts, err := account.New(ctx, account.Deps{
+		Users: sql, DevKeys: sql, Sessions: noSessions{}, Gate: gate,
+		Hasher: account.NewHasher(benchHash, runtime.NumCPU(), time.Minute, nil), Now: time.Now,
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := accounts.Create(ctx, store.User{Login: "alice", Name: "alice"}, rightPassword); err != nil {
+		b.Fatal(err)
+	}
+	return accounts
+}
+
+type discardAudit struct{}
+
+func (discardAudit) AddAuditEvent(context.Context, store.AuditEvent) error { return nil }
+func (discardAudit) ListAuditEvents(context.Context, store.AuditFilter) ([]store.AuditEvent, int, error) {
+	return nil, 0, nil
+}
+
+// wrongPasswordFor runs one failing attempt and fails the benchmark on
+// anything but a plain wrong password.
+func wrongPasswordFor(b *testing.B, accounts *account.Service, login string) {
+	_, ok, err := accounts.CheckPassword(context.Background(), account.Attempt{Login: login, Address: addrA}, wrongPassword)
+	if err != nil || ok {
+		b.Fatalf("%s: ok %v, err %v; want a plain failure", login, ok, err)
+	}
+}
+
+func BenchmarkLoginKnown(b *testing.B) {
+	accounts := benchAccounts(b)
+	for b.Loop() {
+		wrongPasswordFor(b, accounts, "alice")
+	}
+}
+
+func BenchmarkLoginUnknown(b *testing.B) {
+	accounts := benchAccounts(b)
+	for b.Loop() {
+		wrongPasswordFor(b, accounts, "nobody")
+	}
+}
+
+// BenchmarkLoginTimingRatio interleaves the two on one service, so both
+// see the same machine load (and take turns going first, so neither
+// always pays for the other's garbage), and reports their time ratio.
+func BenchmarkLoginTimingRatio(b *testing.B) {
+	accounts := benchAccounts(b)
+	spent := map[string]time.Duration{}
+	logins := []string{"alice", "nobody"}
+	for b.Loop() {
+		for _, login := range logins {
+			start := time.Now()
+			wrongPasswordFor(b, accounts, login)
+			spent[login] += time.Since(start)
+		}
+		logins[0], logins[1] = logins[1], logins[0]
+	}
+	b.ReportMetric(float64(spent["nobody"])/float64(spent["alice"]), "unknown/known")
+}
