@@ -26,6 +26,8 @@ type Change struct {
 	TenantID                                                *int64
 	Password                                                *string
 	OldPassword                                             string
+	// CaptchaID and CaptchaAnswer go with OldPassword once the login needs a captcha.
+	CaptchaID, CaptchaAnswer string
 }
 
 // Create adds a user with password (hashed here). u.Login must be new.
@@ -64,7 +66,8 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		if changes(ch.IsSuper, current.IsSuper) || changes(ch.Disabled, current.Disabled) {
 			return store.User{}, ErrForbidden
 		}
-		ch = Change{Name: ch.Name, Email: ch.Email, Mobile: ch.Mobile, Tel: ch.Tel, Password: ch.Password, OldPassword: ch.OldPassword}
+		ch = Change{Name: ch.Name, Email: ch.Email, Mobile: ch.Mobile, Tel: ch.Tel,
+			Password: ch.Password, OldPassword: ch.OldPassword, CaptchaID: ch.CaptchaID, CaptchaAnswer: ch.CaptchaAnswer}
 	}
 	hash, err := s.newPasswordHash(ctx, actor, self, ch)
 	if err != nil {
@@ -103,7 +106,8 @@ func (s *Service) newPasswordHash(ctx context.Context, actor Actor, self bool, c
 		if ch.OldPassword == "" {
 			return "", invalid("old_password is required to change your own password")
 		}
-		_, ok, err := s.CheckPassword(ctx, Attempt{Login: actor.User.Login, Address: actor.Address}, ch.OldPassword)
+		a := Attempt{Login: actor.User.Login, Address: actor.Address, CaptchaID: ch.CaptchaID, CaptchaAnswer: ch.CaptchaAnswer}
+		_, ok, err := s.CheckPassword(ctx, a, ch.OldPassword)
 		if err != nil {
 			return "", err
 		}

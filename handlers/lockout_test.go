@@ -516,6 +516,14 @@ func TestWrongOldPasswordCounts(t *testing.T) {
 	if n := len(auditRows(t, e, "alice", "password")); n != 2 {
 		t.Fatalf("%d failures audited, want 2", n)
 	}
+
+	// the change carries a captcha like a login does
+	c := fetchCaptcha(t, e, "alice")
+	change = map[string]string{"password": "New-Passw0rd", "old_password": alicePassword, "captcha_id": c.id, "captcha_str": c.answer}
+	if r := e.Do("PUT", path, change, authHeader(token)...); r.Status != http.StatusOK {
+		t.Fatalf("password change with a captcha: %d %s", r.Status, r.Body)
+	}
+	wantOK(t, passwordLogin(e, "alice", "New-Passw0rd", solved{}))
 }
 
 func TestLocksList(t *testing.T) {

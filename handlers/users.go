@@ -127,6 +127,8 @@ type userBody struct {
 	TenantID    *int64 `json:"tenant_id"`
 	Password    *text  `json:"password"`
 	OldPassword text   `json:"old_password"`
+	CaptchaStr  text   `json:"captcha_str"`
+	CaptchaID   text   `json:"captcha_id"`
 }
 
 func (b userBody) change() account.Change {
@@ -139,6 +141,7 @@ func (b userBody) change() account.Change {
 		ExtnID: str(extn), Type: str(b.Type), Domain: str(b.Domain), Context: str(b.Context),
 		IsSuper: (*bool)(b.IsSuper), Disabled: (*bool)(b.Disabled), TenantID: b.TenantID,
 		Password: str(b.Password), OldPassword: string(b.OldPassword),
+		CaptchaID: string(b.CaptchaID), CaptchaAnswer: string(b.CaptchaStr),
 	}
 }
 
