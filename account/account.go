@@ -35,6 +35,11 @@ func invalid(format string, args ...any) error {
 	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
 }
 
+// TenantGetter checks that a tenant a user is put in exists.
+type TenantGetter interface {
+	GetTenant(ctx context.Context, id int64) (store.Tenant, error)
+}
+
 // SessionEnder ends a user's sessions when their secret or rights change.
 type SessionEnder interface {
 	DeleteUserSessions(ctx context.Context, userID int64, keep string) error
@@ -44,6 +49,7 @@ type SessionEnder interface {
 type Deps struct {
 	Users    store.Users
 	DevKeys  store.DevKeys
+	Tenants  TenantGetter
 	Sessions SessionEnder // may end sessions on another store than users live in
 	Gate     Gate
 	Hasher   *Hasher
@@ -55,6 +61,7 @@ type Deps struct {
 type Service struct {
 	users    store.Users
 	devKeys  store.DevKeys
+	tenants  TenantGetter
 	sessions SessionEnder
 	gate     Gate
 	hasher   *Hasher
@@ -66,7 +73,7 @@ type Service struct {
 
 // New makes a Service.
 func New(ctx context.Context, d Deps) (*Service, error) {
-	s := &Service{users: d.Users, devKeys: d.DevKeys, sessions: d.Sessions, gate: d.Gate, hasher: d.Hasher, now: d.Now}
+	s := &Service{users: d.Users, devKeys: d.DevKeys, tenants: d.Tenants, sessions: d.Sessions, gate: d.Gate, hasher: d.Hasher, now: d.Now}
 	random := make([]byte, 16)
 	if _, err := rand.Read(random); err != nil {
 		return nil, err

@@ -41,6 +41,9 @@ func (s *Service) Create(ctx context.Context, u store.User, password string) (st
 	if err := validateUser(u); err != nil {
 		return store.User{}, err
 	}
+	if err := s.checkTenant(ctx, u.TenantID); err != nil {
+		return store.User{}, err
+	}
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
 		return store.User{}, err
@@ -68,6 +71,11 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		}
 		ch = Change{Name: ch.Name, Email: ch.Email, Mobile: ch.Mobile, Tel: ch.Tel,
 			Password: ch.Password, OldPassword: ch.OldPassword, CaptchaID: ch.CaptchaID, CaptchaAnswer: ch.CaptchaAnswer}
+	}
+	if ch.TenantID != nil {
+		if err := s.checkTenant(ctx, *ch.TenantID); err != nil {
+			return store.User{}, err
+		}
 	}
 	hash, err := s.newPasswordHash(ctx, actor, self, ch)
 	if err != nil {
@@ -159,6 +167,18 @@ func (s *Service) Delete(ctx context.Context, id int64) error {
 	return s.sessions.DeleteUserSessions(ctx, id, "")
 }
 
+// checkTenant refuses a tenant that does not exist (0 is the default one).
+func (s *Service) checkTenant(ctx context.Context, id int64) error {
+	if id == 0 {
+		return nil
+	}
+	_, err := s.tenants.GetTenant(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		return invalid("tenant_id %d does not exist", id)
+	}
+	return err
+}
+
 func changes(to *bool, from bool) bool { return to != nil && *to != from }
 
 // Apply sets the fields ch names on u.
@@ -191,10 +211,11 @@ func validateUser(u store.User) error {
 	if u.Type != "" && u.Type != store.UserTypeNormal && u.Type != store.UserTypeAgent {
 		return invalid("type must be NORMAL or AGENT")
 	}
-	for name, v := range map[string]string{"name": u.Name, "email": u.Email, "mobile": u.Mobile, "tel": u.Tel,
-		"extn_id": u.ExtnID, "domain": u.Domain, "context": u.Context} {
-		if len(v) > maxFieldLen {
-			return invalid("%s is longer than %d bytes", name, maxFieldLen)
+	fields := []struct{ name, value string }{{"name", u.Name}, {"email", u.Email}, {"mobile", u.Mobile},
+		{"tel", u.Tel}, {"extn_id", u.ExtnID}, {"domain", u.Domain}, {"context", u.Context}}
+	for _, f := range fields {
+		if len(f.value) > maxFieldLen {
+			return invalid("%s is longer than %d bytes", f.name, maxFieldLen)
 		}
 	}
 	return nil

@@ -137,7 +137,7 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, a.Metrics.Hash)
 	accounts, err := account.New(ctx, account.Deps{
-		Users: a.SQL, DevKeys: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Now: a.Now,
+		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Now: a.Now,
 	})
 	if err != nil {
 		a.Close()

@@ -743,3 +743,27 @@ func TestBodylessRequestsWithContentType(t *testing.T) {
 		}
 	}
 }
+
+// A tenant_id that names no tenant is the client's mistake: 400, and
+// nothing written.
+func TestUserUnknownTenant(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	admin := adminToken(e)
+	r := e.Do("POST", "/api/users", map[string]any{"login": "x", "password": "p", "tenant_id": 99}, authHeader(admin)...)
+	wantError(t, r, 400, "tenant_id 99 does not exist")
+	if _, err := e.App.Accounts.UserByLogin(context.Background(), "x"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("user created anyway: %v", err)
+	}
+	r = e.Do("PUT", "/api/users/1", map[string]any{"tenant_id": 99}, authHeader(admin)...)
+	wantError(t, r, 400, "tenant_id 99 does not exist")
+
+	acme, err := e.App.SQL.CreateTenant(context.Background(), store.Tenant{Code: "acme", Name: "Acme"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	r = e.Do("POST", "/api/users", map[string]any{"login": "y", "password": "p", "tenant_id": acme.ID}, authHeader(admin)...)
+	if r.Status != 200 || r.JSON(t)["data"].(map[string]any)["tenant_id"] != float64(acme.ID) {
+		t.Fatalf("user in an existing tenant: %d %s", r.Status, r.Body)
+	}
+}
