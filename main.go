@@ -98,7 +98,8 @@ func runServe(cmd *cobra.Command) error {
 }
 
 func serveHTTP(ctx context.Context, a *app.App, log *slog.Logger) error {
-	srv := &http.Server{Addr: a.Cfg.Addr, Handler: a.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Addr: a.Cfg.Addr, Handler: a.Handler(),
+		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
 	log.Info("listening", "addr", a.Cfg.Addr, "database", a.SQL.Dialect(), "embedded_redis", a.Embedded != nil)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
+	"github.com/labstack/echo/v4/middleware"
 
 	"xtraauth/account"
 	"xtraauth/captcha"
@@ -48,7 +49,7 @@ func New(d Deps) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	address := func(r *http.Request) string { return d.Address.Of(r.RemoteAddr, r.Header.Values("X-Forwarded-For")) }
 	e.IPExtractor = address
-	e.Use(logRequests(d.Log, d.Metrics))
+	e.Use(logRequests(d.Log, d.Metrics), middleware.Recover())
 	e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
 
 	e.GET("/healthz", func(c echo.Context) error { return ok(c) })
