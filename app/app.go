@@ -30,6 +30,7 @@ import (
 	"xtraauth/store"
 	"xtraauth/store/redisstore"
 	"xtraauth/store/sqlstore"
+	"xtraauth/web"
 )
 
 // hashWait is how long a request may wait for a hashing slot before 503.
@@ -190,6 +191,7 @@ func (a *App) Handler() http.Handler {
 		DMS:      a.DMS,
 		OAuth:    a.OAuth,
 		Metrics:  a.Metrics,
+		WebFiles: web.Files(),
 		Lockout:  a.Lockout,
 		Captchas: a.Captchas,
 		Audit:    a.SQL,

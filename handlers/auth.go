@@ -35,22 +35,44 @@ func credential(r *http.Request, address string) session.Credential {
 // X-XTRA-AUTH-ID, Authorization: Bearer, ?access_token=, the web page's
 // cookie, the dms-token cookie.
 func requestToken(r *http.Request) string {
+	token, _ := tokenAndPlace(r)
+	return token
+}
+
+// tokenAndPlace is requestToken that also tells where the token was found:
+// a header or the query (""), or the name of the cookie.
+func tokenAndPlace(r *http.Request) (token, cookie string) {
 	if v := r.Header.Get(HeaderAuthID); v != "" {
-		return v
+		return v, ""
 	}
 	if v, ok := bearer(r.Header.Get(echo.HeaderAuthorization)); ok {
-		return v
+		return v, ""
 	}
 	if v := r.URL.Query().Get(queryTokenKey); v != "" {
-		return v
+		return v, ""
 	}
 	for _, name := range []string{WebCookie, DMSCookie} {
 		if c, err := r.Cookie(name); err == nil && c.Value != "" {
-			return c.Value
+			return c.Value, name
 		}
 	}
-	return ""
+	return "", ""
 }
+
+// needsCSRFHeader: a state-changing request that carries only the web
+// page's cookie must also say X-Requested-With: XMLHttpRequest, which a
+// cross-site form cannot send and a cross-site script cannot without the
+// CORS preflight this server never grants.
+func needsCSRFHeader(r *http.Request) bool {
+	switch r.Method {
+	case http.MethodGet, http.MethodHead, http.MethodOptions:
+		return false
+	}
+	_, cookie := tokenAndPlace(r)
+	return cookie == WebCookie && r.Header.Get(echo.HeaderXRequestedWith) != "XMLHttpRequest"
+}
+
+var errCSRF = newError(http.StatusForbidden, "Forbidden: send X-Requested-With: XMLHttpRequest with the web page's cookie")
 
 func bearer(h string) (string, bool) {
 	const prefix = "bearer "
@@ -66,6 +88,9 @@ func bearer(h string) (string, bool) {
 func authenticate(r *session.Resolver, address func(*http.Request) string) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
+			if needsCSRFHeader(c.Request()) {
+				return errCSRF
+			}
 			p, err := r.Resolve(c.Request().Context(), credential(c.Request(), address(c.Request())))
 			if errors.Is(err, session.ErrUnauthenticated) {
 				return errNotAuthorized

@@ -5,6 +5,7 @@ package handlers
 
 import (
 	"context"
+	"io/fs"
 	"log/slog"
 	"net/http"
 	"time"
@@ -37,6 +38,7 @@ type Deps struct {
 	Captchas *captcha.Service
 	Audit    store.Audit
 	Address  *clientaddr.Resolver
+	WebFiles fs.FS // the embedded page
 	// Ready reports whether the stores answer, for /readyz.
 	Ready func(context.Context) error
 	Log   *slog.Logger
@@ -75,6 +77,7 @@ func New(d Deps) *echo.Echo {
 	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address, Metrics: d.Metrics}).Register(e)
 	(&OAuth{OAuth: d.OAuth, Address: address, Metrics: d.Metrics}).Register(e, auth)
 	(&ForwardAuth{Resolver: d.Resolver, Address: address}).Register(api)
+	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Address: address, Metrics: d.Metrics}).Register(e)
 	return e
 }
 

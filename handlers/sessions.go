@@ -111,6 +111,9 @@ func (h *Sessions) delete(c echo.Context) error {
 	if token == "" {
 		return errNotAuthorized
 	}
+	if needsCSRFHeader(c.Request()) {
+		return errCSRF
+	}
 	err := h.Sessions.End(c.Request().Context(), h.Resolver.SessionToken(token))
 	switch {
 	case errors.Is(err, store.ErrNotFound):

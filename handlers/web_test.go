@@ -1,0 +1,114 @@
+package handlers_test
+
+import (
+	"net/http"
+	"strings"
+	"testing"
+
+	"xtraauth/app/apptest"
+)
+
+const xhr = "X-Requested-With"
+
+// webLogin logs in through the page's endpoint and returns its cookie.
+func webLogin(t *testing.T, e *apptest.Env, login, password string) *http.Cookie {
+	t.Helper()
+	r := e.Do("POST", "/web/session", map[string]string{"login": login, "password": password}, xhr, "XMLHttpRequest")
+	if r.Status != http.StatusOK {
+		t.Fatalf("web login: %d %s", r.Status, r.Body)
+	}
+	for _, c := range (&http.Response{Header: r.Header}).Cookies() {
+		if c.Name == "xtra-session" {
+			return c
+		}
+	}
+	t.Fatalf("no xtra-session cookie in %v", r.Header)
+	return nil
+}
+
+func TestWebPageFiles(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	for _, tc := range []struct{ path, contentType string }{
+		{"/", "text/html"}, {"/web/app.js", "javascript"}, {"/web/style.css", "text/css"},
+	} {
+		r := e.Do("GET", tc.path, nil)
+		if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Type"), tc.contentType) {
+			t.Fatalf("GET %s: %d %s", tc.path, r.Status, r.Header.Get("Content-Type"))
+		}
+		if !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'self'") || r.Header.Get("X-Frame-Options") != "DENY" {
+			t.Fatalf("GET %s: headers %v", tc.path, r.Header)
+		}
+	}
+	if r := e.Do("GET", "/", nil); !strings.Contains(string(r.Body), `<form id="login"`) {
+		t.Fatal("the page has no login form")
+	}
+	wantError(t, e.Do("GET", "/web/nope.js", nil), 404, "Not Found")
+}
+
+func TestWebLoginCookie(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	body := map[string]string{"login": "admin", "password": apptest.AdminPassword}
+	wantError(t, e.Do("POST", "/web/session", body), 403,
+		"Forbidden: send X-Requested-With: XMLHttpRequest with the web page's cookie")
+
+	r := e.Do("POST", "/web/session", body, xhr, "XMLHttpRequest")
+	if r.Status != 200 {
+		t.Fatalf("%d %s", r.Status, r.Body)
+	}
+	if got := r.JSON(t); got["token"] != nil || got["login"] != "admin" || got["super_admin"] != float64(1) {
+		t.Fatalf("reply %s: want the login reply without the token", r.Body)
+	}
+	set := r.Header.Get("Set-Cookie")
+	for _, want := range []string{"xtra-session=", "Path=/", "HttpOnly", "SameSite=Strict", "Expires="} {
+		if !strings.Contains(set, want) {
+			t.Fatalf("Set-Cookie %q lacks %s", set, want)
+		}
+	}
+	wantWrong := e.Do("POST", "/web/session", map[string]string{"login": "admin", "password": "bad"}, xhr, "XMLHttpRequest")
+	wantError(t, wantWrong, 403, "Wrong username or password")
+}
+
+// State-changing requests made with the page's cookie alone need
+// X-Requested-With; reads do not, nor do requests with a token header.
+func TestWebCookieCSRF(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	c := webLogin(t, e, "admin", apptest.AdminPassword)
+	cookie := c.Name + "=" + c.Value
+	const csrf = "Forbidden: send X-Requested-With: XMLHttpRequest with the web page's cookie"
+
+	if r := e.Do("GET", "/api/users/me", nil, "Cookie", cookie); r.Status != 200 {
+		t.Fatalf("read with the cookie: %d", r.Status)
+	}
+	wantError(t, e.Do("POST", "/api/dev_keys", map[string]string{"label": "x"}, "Cookie", cookie), 403, csrf)
+	wantError(t, e.Do("DELETE", "/api/sessions", nil, "Cookie", cookie), 403, csrf)
+	wantError(t, e.Do("DELETE", "/web/session", nil, "Cookie", cookie), 403, csrf)
+	if r := e.Do("POST", "/api/dev_keys", map[string]string{"label": "x"}, "Cookie", cookie, xhr, "XMLHttpRequest"); r.Status != 200 {
+		t.Fatalf("with the header: %d %s", r.Status, r.Body)
+	}
+	token := adminToken(e)
+	if r := e.Do("POST", "/api/dev_keys", map[string]string{"label": "y"}, "Cookie", cookie, "X-XTRA-AUTH-ID", token); r.Status != 200 {
+		t.Fatalf("a token header beside the cookie: %d %s", r.Status, r.Body)
+	}
+
+	r := e.Do("DELETE", "/web/session", nil, "Cookie", cookie, xhr, "XMLHttpRequest")
+	wantBody(t, r, 200, map[string]any{"code": 200, "text": "OK"})
+	if set := r.Header.Get("Set-Cookie"); !strings.Contains(set, "xtra-session=;") || !strings.Contains(set, "Max-Age=0") {
+		t.Fatalf("logout Set-Cookie %q does not clear the cookie", set)
+	}
+	wantError(t, e.Do("GET", "/api/users/me", nil, "Cookie", cookie), 401, "Not Authorized")
+	wantError(t, e.Do("DELETE", "/web/session", nil, xhr, "XMLHttpRequest"), 401, "Not Authorized")
+}
+
+// The page's login goes through the same counters as the API's.
+func TestWebLoginSharesCounters(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	for range 2 {
+		e.Do("POST", "/web/session", map[string]string{"login": "admin", "password": "bad"}, xhr, "XMLHttpRequest")
+	}
+	r := e.Do("POST", "/api/sessions", map[string]string{"login": "admin", "password": apptest.AdminPassword})
+	wantBody(t, r, 403, map[string]any{"code": 403, "text": "Captcha Required", "message": "Captcha Required", "captcha_required": true})
+}
