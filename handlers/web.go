@@ -75,7 +75,7 @@ func (h *Web) login(c echo.Context) error {
 	if err != nil {
 		return failClosed(err)
 	}
-	c.SetCookie(h.cookie(c, res.Token, res.Session.ExpiresAt.Unix()))
+	c.SetCookie(h.cookie(c, res.Token, res.Session))
 	reply := loginReply(res)
 	delete(reply, "token")
 	return c.JSON(http.StatusOK, reply)
@@ -92,18 +92,18 @@ func (h *Web) logout(c echo.Context) error {
 	if err := h.Sessions.End(c.Request().Context(), ck.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	c.SetCookie(h.cookie(c, "", 0))
+	c.SetCookie(h.cookie(c, "", store.Session{}))
 	return ok(c)
 }
 
-// cookie is the page's session cookie; expires 0 deletes it.
-func (h *Web) cookie(c echo.Context, value string, expires int64) *http.Cookie {
+// cookie is the page's session cookie for s; a zero session deletes it.
+// Max-Age, which browsers prefer to Expires, counts from when the browser
+// gets the cookie, so a browser whose clock is off keeps it just as long.
+func (h *Web) cookie(c echo.Context, value string, s store.Session) *http.Cookie {
 	ck := &http.Cookie{Name: WebCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.Request().TLS != nil}
-	if expires == 0 {
-		ck.MaxAge = -1
-	} else {
-		ck.Expires = time.Unix(expires, 0)
+		Secure: c.Request().TLS != nil, MaxAge: -1}
+	if value != "" {
+		ck.Expires, ck.MaxAge = s.ExpiresAt, int(s.ExpiresAt.Sub(s.CreatedAt)/time.Second)
 	}
 	return ck
 }

@@ -61,7 +61,7 @@ func TestWebLoginCookie(t *testing.T) {
 		t.Fatalf("reply %s: want the login reply without the token", r.Body)
 	}
 	set := r.Header.Get("Set-Cookie")
-	for _, want := range []string{"xtra-session=", "Path=/", "HttpOnly", "SameSite=Strict", "Expires="} {
+	for _, want := range []string{"xtra-session=", "Path=/", "HttpOnly", "SameSite=Strict", "Expires=", "Max-Age=86400"} {
 		if !strings.Contains(set, want) {
 			t.Fatalf("Set-Cookie %q lacks %s", set, want)
 		}
