@@ -561,3 +561,25 @@ func TestRemoveClient(t *testing.T) {
 		t.Fatalf("removing twice: %v", err)
 	}
 }
+
+// FuzzSudo: whatever a request puts in sudo, tenantId and tenantCode, the
+// answer is a user of a tenant the client may use, or one of the refusals.
+func FuzzSudo(f *testing.F) {
+	for _, s := range []string{"uid:2", "loginName:alice", "email:Alice@Example.com", "mobile:13800000001", "uid:", ":", "uid:1:2", "username:\x00"} {
+		f.Add(s, "", "")
+		f.Add(s, "1", "default")
+	}
+	f.Fuzz(func(t *testing.T, sudo, tenantID, tenantCode string) {
+		fx := newFixture(t)
+		u, err := fx.svc.Sudo(t.Context(), "sudo", oauth.SudoRequest{Sudo: sudo, TenantID: tenantID, TenantCode: tenantCode}, "192.0.2.1")
+		switch {
+		case err == nil:
+			if u.ID == 0 || u.Disabled || u.TenantID != 1 {
+				t.Fatalf("sudo %q gave %+v", sudo, u)
+			}
+		case errors.Is(err, oauth.ErrBadSudo), errors.Is(err, oauth.ErrSudoNotFound), errors.Is(err, oauth.ErrTenant):
+		default:
+			t.Fatalf("sudo %q: unexpected error %v", sudo, err)
+		}
+	})
+}
