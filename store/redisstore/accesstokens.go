@@ -15,23 +15,7 @@ func (s *Store) clientKey(clientID string) string    { return s.prefix + "coat:"
 // CreateAccessToken stores t for t.ExpiresAt - t.CreatedAt and indexes it
 // under its client, as sessions are indexed under their user.
 func (s *Store) CreateAccessToken(ctx context.Context, digest string, t store.AccessToken) error {
-	ttl := t.ExpiresAt.Sub(t.CreatedAt)
-	if err := checkTTL("access token lifetime", ttl); err != nil {
-		return err
-	}
-	data, err := json.Marshal(t)
-	if err != nil {
-		return fail("encode access token", err)
-	}
-	cutoff := t.CreatedAt.Add(-pruneGrace).UnixMilli()
-	err = indexSession.Run(ctx, s.rdb, []string{s.clientKey(t.ClientID)}, digest, t.ExpiresAt.UnixMilli(), cutoff, millis(ttl)).Err()
-	if err != nil {
-		return fail("index access token", err)
-	}
-	if err := s.rdb.Set(ctx, s.accessTokenKey(digest), data, ttl).Err(); err != nil {
-		return fail("create access token", err)
-	}
-	return nil
+	return s.putIndexed(ctx, "access token", s.clientKey(t.ClientID), s.accessTokenKey(digest), digest, t, t.CreatedAt, t.ExpiresAt)
 }
 
 // GetAccessToken relies on Redis expiry alone.

@@ -34,24 +34,30 @@ return 1
 // caller with its own (possibly fake) clock gets exactly the lifetime it
 // asked for; callers set CreatedAt to their "now".
 func (s *Store) CreateSession(ctx context.Context, digest string, sess store.Session) error {
-	ttl := sess.ExpiresAt.Sub(sess.CreatedAt)
-	if err := checkTTL("session lifetime", ttl); err != nil {
+	return s.putIndexed(ctx, "session", s.userKey(sess.UserID), s.sessionKey(digest), digest, sess, sess.CreatedAt, sess.ExpiresAt)
+}
+
+// putIndexed stores value as JSON under key for expires - created, and
+// adds member to the index (a user's sessions, a client's tokens) so that
+// they can all be ended at once.
+func (s *Store) putIndexed(ctx context.Context, what, index, key, member string, value any, created, expires time.Time) error {
+	ttl := expires.Sub(created)
+	if err := checkTTL(what+" lifetime", ttl); err != nil {
 		return err
 	}
-	data, err := json.Marshal(sess)
+	data, err := json.Marshal(value)
 	if err != nil {
-		return fail("encode session", err)
+		return fail("encode "+what, err)
 	}
 	// Index first: if we die between the two steps, the index holds a
-	// harmless dangling digest instead of missing a live session.
-	keys := []string{s.userKey(sess.UserID)}
-	cutoff := sess.CreatedAt.Add(-pruneGrace).UnixMilli()
-	err = indexSession.Run(ctx, s.rdb, keys, digest, sess.ExpiresAt.UnixMilli(), cutoff, millis(ttl)).Err()
+	// harmless dangling member instead of missing a live one.
+	cutoff := created.Add(-pruneGrace).UnixMilli()
+	err = indexSession.Run(ctx, s.rdb, []string{index}, member, expires.UnixMilli(), cutoff, millis(ttl)).Err()
 	if err != nil {
-		return fail("index session", err)
+		return fail("index "+what, err)
 	}
-	if err := s.rdb.Set(ctx, s.sessionKey(digest), data, ttl).Err(); err != nil {
-		return fail("create session", err)
+	if err := s.rdb.Set(ctx, key, data, ttl).Err(); err != nil {
+		return fail("create "+what, err)
 	}
 	return nil
 }
