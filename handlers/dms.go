@@ -61,12 +61,7 @@ func (h *DMS) create(c echo.Context) error {
 	if b.Session.Password == "" && b.Session.Username != "" {
 		return badRequest("password is required")
 	}
-	req, err := body.request(h.Address(c.Request()))
-	if err != nil {
-		return err
-	}
-	res, err := h.Login.Login(c.Request().Context(), req, session.KindDMS)
-	h.Metrics.Login(session.KindDMS, outcome(err))
+	res, err := logIn(c, h.Login, h.Metrics, body, h.Address(c.Request()), session.KindDMS)
 	if errors.Is(err, login.ErrWrongCredentials) {
 		return newError(http.StatusUnauthorized, errWrongCredentials.Text)
 	}

@@ -72,16 +72,23 @@ func (h *Sessions) create(c echo.Context) error {
 	if err := decodeBody(c, &body); err != nil {
 		return err
 	}
-	req, err := body.request(h.Address(c.Request()))
-	if err != nil {
-		return err
-	}
-	res, err := h.Login.Login(c.Request().Context(), req, session.KindXSwitch)
-	h.Metrics.Login(session.KindXSwitch, outcome(err))
+	res, err := logIn(c, h.Login, h.Metrics, body, h.Address(c.Request()), session.KindXSwitch)
 	if err != nil {
 		return failClosed(err)
 	}
 	return c.JSON(http.StatusOK, loginReply(res))
+}
+
+// logIn checks a login body and logs in at the front door kind, counting
+// the outcome; every door's login goes through here.
+func logIn(c echo.Context, svc *login.Service, m *metrics.Metrics, body loginBody, address, kind string) (login.Result, error) {
+	req, err := body.request(address)
+	if err != nil {
+		return login.Result{}, err
+	}
+	res, err := svc.Login(c.Request().Context(), req, kind)
+	m.Login(kind, outcome(err))
+	return res, err
 }
 
 func loginReply(res login.Result) map[string]any {

@@ -66,12 +66,7 @@ func (h *Web) login(c echo.Context) error {
 	if body.Password == "" {
 		body.DevKey = "" // people log in with passwords
 	}
-	req, err := body.request(h.Address(c.Request()))
-	if err != nil {
-		return err
-	}
-	res, err := h.Login.Login(c.Request().Context(), req, session.KindWeb)
-	h.Metrics.Login(session.KindWeb, outcome(err))
+	res, err := logIn(c, h.Login, h.Metrics, body, h.Address(c.Request()), session.KindWeb)
 	if err != nil {
 		return failClosed(err)
 	}
