@@ -42,9 +42,10 @@ func newClient(rawURL string, clusterAddrs []string) (redis.UniversalClient, err
 		if err != nil {
 			return nil, err
 		}
+		opt.MaxRetries, opt.DialerRetries = retries(opt.MaxRetries), retries(opt.DialerRetries)
 		return redis.NewClient(opt), nil
 	}
-	copt := &redis.ClusterOptions{Addrs: clusterAddrs}
+	copt := &redis.ClusterOptions{Addrs: clusterAddrs, MaxRetries: retries(0), DialerRetries: retries(0)}
 	if rawURL != "" {
 		opt, err := parseURL(rawURL)
 		if err != nil {
@@ -53,6 +54,16 @@ func newClient(rawURL string, clusterAddrs []string) (redis.UniversalClient, err
 		copt.Username, copt.Password, copt.TLSConfig = opt.Username, opt.Password, opt.TLSConfig
 	}
 	return redis.NewClusterClient(copt), nil
+}
+
+// retries keeps a URL's own retry count, else retries once: go-redis's
+// defaults (3 command retries of 5 dials each) keep a login waiting about
+// 2 s for a Redis that is down, when it should fail closed at once.
+func retries(fromURL int) int {
+	if fromURL != 0 {
+		return fromURL
+	}
+	return 1
 }
 
 // parseURL wraps redis.ParseURL, dropping the URL from url.Parse errors
