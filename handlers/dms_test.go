@@ -4,7 +4,6 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
-	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -16,35 +15,6 @@ import (
 
 // Helpers of the front-door tests (DMS, OAuth, forward auth), prefixed fd
 // so as not to clash with the other handlers_test files.
-
-// fdJSON decodes any JSON body.
-func fdJSON(t testing.TB, r apptest.Response) any {
-	t.Helper()
-	var v any
-	if err := json.Unmarshal(r.Body, &v); err != nil {
-		t.Fatalf("status %d, body %q: %v", r.Status, r.Body, err)
-	}
-	return v
-}
-
-// fdWant checks the status and that the body is exactly want.
-func fdWant(t testing.TB, r apptest.Response, status int, want any) {
-	t.Helper()
-	if r.Status != status {
-		t.Fatalf("status %d, want %d; body %s", r.Status, status, r.Body)
-	}
-	raw, err := json.Marshal(want)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var w any
-	if err := json.Unmarshal(raw, &w); err != nil {
-		t.Fatal(err)
-	}
-	if got := fdJSON(t, r); !reflect.DeepEqual(got, w) {
-		t.Fatalf("body\n got %s\nwant %s", r.Body, raw)
-	}
-}
 
 func fdCookie(token string) []string { return []string{"Cookie", "dms-token=" + token} }
 func fdBearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
@@ -108,7 +78,7 @@ func TestDMSLoginSeedReply(t *testing.T) {
 	}
 	body := r.JSON(t)
 	token, _ := body["data"].(map[string]any)["token"].(string)
-	fdWant(t, r, http.StatusOK, map[string]any{"data": map[string]any{"token": token}, "code": 0, "message": ""})
+	wantBody(t, r, http.StatusOK, map[string]any{"data": map[string]any{"token": token}, "code": 0, "message": ""})
 	if strings.Count(token, ".") != 2 {
 		t.Fatalf("token %q is not a JWT", token)
 	}
@@ -138,8 +108,8 @@ func TestDMSLoginSeedReply(t *testing.T) {
 	}
 
 	// The token works as the cookie and as a Bearer on the DMS routes.
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
-	fdWant(t, fdDMSUser(e, fdBearer(token)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
+	wantBody(t, fdDMSUser(e, fdBearer(token)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
 	// And on the XSwitch routes, as the cookie, a Bearer or X-XTRA-AUTH-ID.
 	for _, h := range [][]string{fdCookie(token), fdBearer(token), {"X-XTRA-AUTH-ID", token}} {
 		if status, login := fdMe(t, e, h...); status != http.StatusOK || login != "alice" {
@@ -156,17 +126,17 @@ func TestDMSLoginLoginsCaseInsensitiveAndNumeric(t *testing.T) {
 		t.Fatalf("numeric username: %d %s", r.Status, r.Body)
 	}
 	token, _ := r.JSON(t)["data"].(map[string]any)["token"].(string)
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(u.ID, "1007"))
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(u.ID, "1007"))
 	token = fdDMSLogin(t, e, "ADMIN", apptest.AdminPassword)
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 }
 
 func TestDMSLoginErrors(t *testing.T) {
 	e := apptest.New(t)
 	e.AddUser("alice", "alice-password", false)
 	wrong := map[string]any{"code": 401, "message": "Wrong username or password"}
-	fdWant(t, fdDMS(e, "alice", "nope"), http.StatusUnauthorized, wrong)
-	fdWant(t, fdDMS(e, "nobody", "nope"), http.StatusUnauthorized, wrong)
+	wantBody(t, fdDMS(e, "alice", "nope"), http.StatusUnauthorized, wrong)
+	wantBody(t, fdDMS(e, "nobody", "nope"), http.StatusUnauthorized, wrong)
 
 	for name, body := range map[string]any{
 		"no session":  map[string]any{},
@@ -177,7 +147,7 @@ func TestDMSLoginErrors(t *testing.T) {
 		"not object":  map[string]any{"session": "alice"},
 	} {
 		r := e.Do("POST", "/v1/dms/sessions", body)
-		got, _ := fdJSON(t, r).(map[string]any)
+		got, _ := decode(t, r).(map[string]any)
 		if r.Status != http.StatusBadRequest || got["code"] != float64(400) || got["message"] == "" || got["text"] != nil {
 			t.Errorf("%s: %d %s; want 400 in DMS's shape", name, r.Status, r.Body)
 		}
@@ -186,11 +156,11 @@ func TestDMSLoginErrors(t *testing.T) {
 		}
 	}
 	r := e.Do("POST", "/v1/dms/sessions", `session=x`)
-	if got, _ := fdJSON(t, r).(map[string]any); r.Status != http.StatusBadRequest || got["code"] != float64(400) {
+	if got, _ := decode(t, r).(map[string]any); r.Status != http.StatusBadRequest || got["code"] != float64(400) {
 		t.Errorf("form body: %d %s", r.Status, r.Body)
 	}
 	r = e.Do("POST", "/v1/dms/sessions", `{}`, "Content-Type", "text/plain")
-	if got, _ := fdJSON(t, r).(map[string]any); r.Status != http.StatusUnsupportedMediaType || got["code"] != float64(415) {
+	if got, _ := decode(t, r).(map[string]any); r.Status != http.StatusUnsupportedMediaType || got["code"] != float64(415) {
 		t.Errorf("text/plain: %d %s", r.Status, r.Body)
 	}
 
@@ -200,7 +170,7 @@ func TestDMSLoginErrors(t *testing.T) {
 	if r := e.Do("PUT", "/api/users/"+strconv.FormatInt(disabled.ID, 10), map[string]any{"disabled": 1}, "X-XTRA-AUTH-ID", admin); r.Status != http.StatusOK {
 		t.Fatalf("disable: %d %s", r.Status, r.Body)
 	}
-	fdWant(t, fdDMS(e, "bob", "bob-password"), http.StatusUnauthorized, wrong)
+	wantBody(t, fdDMS(e, "bob", "bob-password"), http.StatusUnauthorized, wrong)
 }
 
 func TestDMSTokenErrors(t *testing.T) {
@@ -210,10 +180,10 @@ func TestDMSTokenErrors(t *testing.T) {
 	payload, _, _ := strings.Cut(rest, ".")
 	none := base64.RawURLEncoding.EncodeToString([]byte(`{"alg":"none","typ":"JWT"}`)) + "." + payload + "."
 
-	fdWant(t, fdDMSUser(e), http.StatusUnauthorized, fdNoDMSToken)
-	fdWant(t, fdDMSUser(e, "Cookie", "dms-token="), http.StatusUnauthorized, fdNoDMSToken)
-	fdWant(t, fdDMSUser(e, "Cookie", "other=x"), http.StatusUnauthorized, fdNoDMSToken)
-	fdWant(t, e.Do("DELETE", "/v1/dms/sessions", nil), http.StatusUnauthorized, fdNoDMSToken)
+	wantBody(t, fdDMSUser(e), http.StatusUnauthorized, fdNoDMSToken)
+	wantBody(t, fdDMSUser(e, "Cookie", "dms-token="), http.StatusUnauthorized, fdNoDMSToken)
+	wantBody(t, fdDMSUser(e, "Cookie", "other=x"), http.StatusUnauthorized, fdNoDMSToken)
+	wantBody(t, e.Do("DELETE", "/v1/dms/sessions", nil), http.StatusUnauthorized, fdNoDMSToken)
 	for name, bad := range map[string]string{
 		"garbage":        "garbage",
 		"three parts":    "a.b.c",
@@ -222,20 +192,20 @@ func TestDMSTokenErrors(t *testing.T) {
 		"uuid":           "5f0c7d9e-1b2a-4c3d-8e4f-a0b1c2d3e4f5",
 		"token, altered": token[:len(token)-2] + "xx",
 	} {
-		fdWant(t, fdDMSUser(e, fdCookie(bad)...), http.StatusUnauthorized, fdBadDMSToken)
-		fdWant(t, fdDMSUser(e, fdBearer(bad)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(bad)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdBearer(bad)...), http.StatusUnauthorized, fdBadDMSToken)
 		if status, _ := fdMe(t, e, fdCookie(bad)...); status != http.StatusUnauthorized {
 			t.Errorf("%s on /api/users/me: %d", name, status)
 		}
 	}
 	// A good token still works: the refusals above were for the tokens.
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 
 	// The JWT and its session live XTRA_SESSION_TTL (24h), then both end.
 	e.Advance(24*time.Hour - time.Second)
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 	e.Advance(time.Second)
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
 	if status, _ := fdMe(t, e, fdBearer(token)...); status != http.StatusUnauthorized {
 		t.Errorf("expired JWT on /api/users/me: %d", status)
 	}
@@ -259,7 +229,7 @@ func TestDMSTokenFollowsSessionTTL(t *testing.T) {
 		t.Fatalf("iat %d exp %d; want iat now (%d) and exp an hour later", c.Iat, c.Exp, e.Clock.Now().Unix())
 	}
 	e.Advance(time.Hour)
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
 }
 
 func TestDMSLogout(t *testing.T) {
@@ -270,7 +240,7 @@ func TestDMSLogout(t *testing.T) {
 		t.Fatal("two logins, one token")
 	}
 	r := e.Do("DELETE", "/v1/dms/sessions", nil, fdCookie(a)...)
-	fdWant(t, r, http.StatusOK, map[string]any{"code": 0, "message": "ok"})
+	wantBody(t, r, http.StatusOK, map[string]any{"code": 0, "message": "ok"})
 	cleared := false
 	for _, c := range fdCookies(r) {
 		if c.Name == "dms-token" && c.Value == "" && c.MaxAge < 0 && c.Path == "/" {
@@ -280,17 +250,17 @@ func TestDMSLogout(t *testing.T) {
 	if !cleared {
 		t.Errorf("logout does not clear the cookie: %q", r.Header.Values("Set-Cookie"))
 	}
-	fdWant(t, fdDMSUser(e, fdCookie(a)...), http.StatusUnauthorized, fdBadDMSToken)
-	fdWant(t, e.Do("DELETE", "/v1/dms/sessions", nil, fdCookie(a)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, fdDMSUser(e, fdCookie(a)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, e.Do("DELETE", "/v1/dms/sessions", nil, fdCookie(a)...), http.StatusUnauthorized, fdBadDMSToken)
 	// Only that session ended.
-	fdWant(t, fdDMSUser(e, fdCookie(b)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	wantBody(t, fdDMSUser(e, fdCookie(b)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 	// A Bearer works for logout too.
-	fdWant(t, e.Do("DELETE", "/v1/dms/sessions", nil, fdBearer(b)...), http.StatusOK, map[string]any{"code": 0, "message": "ok"})
-	fdWant(t, fdDMSUser(e, fdBearer(b)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, e.Do("DELETE", "/v1/dms/sessions", nil, fdBearer(b)...), http.StatusOK, map[string]any{"code": 0, "message": "ok"})
+	wantBody(t, fdDMSUser(e, fdBearer(b)...), http.StatusUnauthorized, fdBadDMSToken)
 	// XSwitch's logout ends a DMS session too: it is one session store.
 	c := fdDMSLogin(t, e, "admin", apptest.AdminPassword)
 	if r := e.Do("DELETE", "/api/sessions", nil, fdCookie(c)...); r.Status != http.StatusOK {
 		t.Fatalf("DELETE /api/sessions with the dms-token cookie: %d %s", r.Status, r.Body)
 	}
-	fdWant(t, fdDMSUser(e, fdCookie(c)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, fdDMSUser(e, fdCookie(c)...), http.StatusUnauthorized, fdBadDMSToken)
 }

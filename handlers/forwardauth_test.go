@@ -108,7 +108,7 @@ func TestForwardAuth(t *testing.T) {
 				t.Errorf("Cache-Control %q", r.Header.Get("Cache-Control"))
 			}
 			if c.status == 401 {
-				fdWant(t, r, 401, fdXSwitchError(401, "Not Authorized"))
+				wantBody(t, r, 401, fdXSwitchError(401, "Not Authorized"))
 			}
 			// HEAD answers alike, for proxies that use it.
 			fdWantAuth(t, e.Do("HEAD", c.path, nil, c.headers...), c.status, c.want)

@@ -32,9 +32,9 @@ func TestDoorsShareCaptchaCounters(t *testing.T) {
 				t.Fatalf("wrong DMS password: %d %s", r.Status, r.Body)
 			}
 		}
-		fdWant(t, fdXSwitch(e, "alice", "alice-password"), http.StatusForbidden,
+		wantBody(t, fdXSwitch(e, "alice", "alice-password"), http.StatusForbidden,
 			map[string]any{"code": 403, "text": "Captcha Required", "message": "Captcha Required", "captcha_required": true})
-		fdWant(t, fdDMS(e, "Alice", "alice-password"), http.StatusForbidden, fdDMSCaptchaRequired)
+		wantBody(t, fdDMS(e, "Alice", "alice-password"), http.StatusForbidden, fdDMSCaptchaRequired)
 		// Others are not affected.
 		if r := fdXSwitch(e, "admin", apptest.AdminPassword); r.Status != http.StatusOK {
 			t.Fatalf("admin: %d %s", r.Status, r.Body)
@@ -49,14 +49,14 @@ func TestDoorsShareCaptchaCounters(t *testing.T) {
 			}
 		}
 		r := fdDMS(e, "alice", "alice-password")
-		fdWant(t, r, http.StatusForbidden, fdDMSCaptchaRequired)
+		wantBody(t, r, http.StatusForbidden, fdDMSCaptchaRequired)
 		if len(fdCookies(r)) != 0 {
 			t.Fatal("a refused login set a cookie")
 		}
 		// A wrong captcha is DMS-shaped too.
 		r = e.Do("POST", "/v1/dms/sessions", map[string]any{"session": map[string]any{
 			"username": "alice", "password": "alice-password", "captcha_id": "123", "captcha_str": "abcd"}})
-		fdWant(t, r, http.StatusForbidden, map[string]any{"code": 403, "message": "Wrong Captcha", "captcha_required": true})
+		wantBody(t, r, http.StatusForbidden, map[string]any{"code": 403, "message": "Wrong Captcha", "captcha_required": true})
 	})
 	t.Run("a good DMS login resets the count", func(t *testing.T) {
 		e := apptest.New(t)
@@ -86,7 +86,7 @@ func TestDoorsShareLocks(t *testing.T) {
 	}
 	wantRetry := strconv.Itoa(int((2 * time.Hour).Seconds()))
 	r := fdDMS(e, "alice", "alice-password")
-	fdWant(t, r, http.StatusTooManyRequests, map[string]any{"code": 429, "message": "Too Many Failed Attempts", "retry_after": 7200})
+	wantBody(t, r, http.StatusTooManyRequests, map[string]any{"code": 429, "message": "Too Many Failed Attempts", "retry_after": 7200})
 	if got := r.Header.Get("Retry-After"); got != wantRetry {
 		t.Errorf("Retry-After %q, want %s", got, wantRetry)
 	}
@@ -114,7 +114,7 @@ func TestPasswordChangeFailuresCountForDMS(t *testing.T) {
 			t.Fatalf("wrong old password: %d %s", r.Status, r.Body)
 		}
 	}
-	fdWant(t, fdDMS(e, "alice", "alice-password"), http.StatusForbidden, fdDMSCaptchaRequired)
+	wantBody(t, fdDMS(e, "alice", "alice-password"), http.StatusForbidden, fdDMSCaptchaRequired)
 }
 
 func TestDMSSessionEnds(t *testing.T) {
@@ -126,12 +126,12 @@ func TestDMSSessionEnds(t *testing.T) {
 			t.Fatalf("before logout: %d %q", status, login)
 		}
 		r := e.Do("DELETE", "/v1/dms/sessions", nil, fdCookie(token)...)
-		fdWant(t, r, http.StatusOK, map[string]any{"code": 0, "message": "ok"})
+		wantBody(t, r, http.StatusOK, map[string]any{"code": 0, "message": "ok"})
 		if status, _ := fdMe(t, e, fdCookie(token)...); status != http.StatusUnauthorized {
 			t.Errorf("/api/users/me after logout: %d", status)
 		}
-		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
-		fdWant(t, fdDMSUser(e), http.StatusUnauthorized, fdNoDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e), http.StatusUnauthorized, fdNoDMSToken)
 		if r := e.Do("GET", "/api/auth", nil, fdCookie(token)...); r.Status != http.StatusUnauthorized {
 			t.Errorf("/api/auth after logout: %d", r.Status)
 		}
@@ -148,11 +148,11 @@ func TestDMSSessionEnds(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("password change with the dms-token cookie: %d %s", r.Status, r.Body)
 		}
-		fdWant(t, fdDMSUser(e, fdCookie(dms1)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(dms1)...), http.StatusUnauthorized, fdBadDMSToken)
 		if status, _ := fdMe(t, e, "X-XTRA-AUTH-ID", xs); status != http.StatusUnauthorized {
 			t.Errorf("XSwitch session after the change: %d", status)
 		}
-		fdWant(t, fdDMSUser(e, fdCookie(dms2)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
+		wantBody(t, fdDMSUser(e, fdCookie(dms2)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
 
 		// And the other way round: a change through an XSwitch session ends DMS sessions.
 		dms3 := fdDMSLogin(t, e, "alice", "new-password")
@@ -163,7 +163,7 @@ func TestDMSSessionEnds(t *testing.T) {
 			t.Fatalf("password change: %d %s", r.Status, r.Body)
 		}
 		for _, tok := range []string{dms2, dms3} {
-			fdWant(t, fdDMSUser(e, fdCookie(tok)...), http.StatusUnauthorized, fdBadDMSToken)
+			wantBody(t, fdDMSUser(e, fdCookie(tok)...), http.StatusUnauthorized, fdBadDMSToken)
 		}
 		if status, login := fdMe(t, e, "X-XTRA-AUTH-ID", xs2); status != http.StatusOK || login != "alice" {
 			t.Errorf("the session that made the change: %d %q", status, login)
@@ -179,13 +179,13 @@ func TestDMSSessionEnds(t *testing.T) {
 		if r := e.Do("PUT", path, map[string]any{"disabled": 1}, "X-XTRA-AUTH-ID", admin); r.Status != http.StatusOK {
 			t.Fatalf("disable: %d %s", r.Status, r.Body)
 		}
-		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
 		// Enabled again, the old JWT stays dead: its session was ended, not
 		// just refused while the user was disabled.
 		if r := e.Do("PUT", path, map[string]any{"disabled": 0}, "X-XTRA-AUTH-ID", admin); r.Status != http.StatusOK {
 			t.Fatalf("enable: %d %s", r.Status, r.Body)
 		}
-		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
 		fdDMSLogin(t, e, "alice", "alice-password")
 	})
 
@@ -198,14 +198,14 @@ func TestDMSSessionEnds(t *testing.T) {
 		if r.Status != http.StatusOK {
 			t.Fatalf("reset: %d %s", r.Status, r.Body)
 		}
-		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
 	})
 
 	t.Run("sessions gone from the store (embedded restart)", func(t *testing.T) {
 		e := apptest.New(t)
 		token := fdDMSLogin(t, e, "admin", apptest.AdminPassword)
 		e.Redis.FlushAll()
-		fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
 	})
 }
 
@@ -265,7 +265,7 @@ func TestJWTSecretFromConfig(t *testing.T) {
 		"the uid as jti":   strconv.FormatInt(u.ID, 10),
 	} {
 		forged := fdSign(t, secret, jwt.MapClaims{"uid": "1", "name": "admin", "iat": now, "exp": exp, "jti": jti})
-		fdWant(t, fdDMSUser(e, fdCookie(forged)...), http.StatusUnauthorized, fdBadDMSToken)
+		wantBody(t, fdDMSUser(e, fdCookie(forged)...), http.StatusUnauthorized, fdBadDMSToken)
 		if status, _ := fdMe(t, e, fdBearer(forged)...); status != http.StatusUnauthorized {
 			t.Errorf("%s: /api/users/me %d", name, status)
 		}
@@ -276,7 +276,7 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	// The same claims around a live session are accepted: the check above
 	// failed for the session, not for the signature.
 	good := fdSign(t, secret, jwt.MapClaims{"uid": "2", "name": "alice", "iat": now, "exp": exp, "jti": jti})
-	fdWant(t, fdDMSUser(e, fdCookie(good)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
+	wantBody(t, fdDMSUser(e, fdCookie(good)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
 
 	// With the secret set, none is generated into SQL.
 	if v, err := e.App.SQL.GetOrCreateSetting(t.Context(), "jwt_secret", "x"); err != nil || v != "x" {
@@ -302,17 +302,17 @@ func TestJWTSecretGeneratedOnceAndShared(t *testing.T) {
 	if again, _ := e2.App.SQL.GetOrCreateSetting(t.Context(), "jwt_secret", "y"); again != stored {
 		t.Fatalf("second process secret %q, first %q", again, stored)
 	}
-	fdWant(t, fdDMSUser(e2, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	wantBody(t, fdDMSUser(e2, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 	token2 := fdDMSLogin(t, e2, "admin", apptest.AdminPassword)
-	fdWant(t, fdDMSUser(e, fdCookie(token2)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	wantBody(t, fdDMSUser(e, fdCookie(token2)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 	// A logout on one process ends the session on the other.
 	if r := e2.Do("DELETE", "/v1/dms/sessions", nil, fdCookie(token)...); r.Status != http.StatusOK {
 		t.Fatalf("logout on the second process: %d %s", r.Status, r.Body)
 	}
-	fdWant(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
 
 	// A process with another secret refuses the tokens, though the session lives.
 	e3 := e.Join(func(c *config.Config) { c.JWTSecret = "a different secret" })
-	fdWant(t, fdDMSUser(e3, fdCookie(token2)...), http.StatusUnauthorized, fdBadDMSToken)
-	fdWant(t, fdDMSUser(e, fdCookie(token2)...), http.StatusOK, fdDMSUserBody(1, "admin"))
+	wantBody(t, fdDMSUser(e3, fdCookie(token2)...), http.StatusUnauthorized, fdBadDMSToken)
+	wantBody(t, fdDMSUser(e, fdCookie(token2)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 }

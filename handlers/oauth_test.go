@@ -93,7 +93,7 @@ func fdOAuthError(t testing.TB, r apptest.Response, status int, code string) {
 	if r.Status != status {
 		t.Fatalf("status %d, want %d: %s", r.Status, status, r.Body)
 	}
-	body, _ := fdJSON(t, r).(map[string]any)
+	body, _ := decode(t, r).(map[string]any)
 	if body["error"] != code || len(body) > 2 {
 		t.Fatalf("body %s, want {\"error\":%q[, \"error_description\"]}", r.Body, code)
 	}
@@ -180,21 +180,21 @@ func TestOAuthCompatEndpoints(t *testing.T) {
 	seed := func(expiresIn string) map[string]any {
 		return map[string]any{"access_token": token, "token_type": "bearer", "expires_in": expiresIn, "scope": "sodu"}
 	}
-	fdWant(t, r, http.StatusOK, seed("43200"))
+	wantBody(t, r, http.StatusOK, seed("43200"))
 	if cc := r.Header.Get("Cache-Control"); cc != "no-store" {
 		t.Errorf("Cache-Control %q", cc)
 	}
 	check := "/api/oauth2/server/tokens/check?token=" + url.QueryEscape(token)
-	fdWant(t, e.Do("GET", check, nil), http.StatusOK, seed("43200"))
+	wantBody(t, e.Do("GET", check, nil), http.StatusOK, seed("43200"))
 	e.Advance(time.Hour + 30*time.Second)
-	fdWant(t, e.Do("GET", check, nil), http.StatusOK, seed("39570"))
+	wantBody(t, e.Do("GET", check, nil), http.StatusOK, seed("39570"))
 	// The token works as Bearer and as ?access_token=.
 	if r := e.Do("GET", "/api/auth", nil, fdBearer(token)...); r.Status != http.StatusOK {
 		t.Fatalf("/api/auth: %d", r.Status)
 	}
 
 	revoke := "/api/oauth2/server/tokens/revoke?token=" + url.QueryEscape(token)
-	fdWant(t, e.Do("GET", revoke, nil), http.StatusOK, map[string]any{"code": 0, "msg": "success"})
+	wantBody(t, e.Do("GET", revoke, nil), http.StatusOK, map[string]any{"code": 0, "msg": "success"})
 	if r := e.Do("GET", check, nil); r.Status != http.StatusNotFound {
 		t.Fatalf("check after revoke: %d %s", r.Status, r.Body)
 	}
@@ -210,18 +210,18 @@ func TestOAuthCompatEndpoints(t *testing.T) {
 	}
 
 	// Errors.
-	fdWant(t, e.Do("GET", strings.Replace(issue, "client_credentials", "password", 1), nil), http.StatusBadRequest,
+	wantBody(t, e.Do("GET", strings.Replace(issue, "client_credentials", "password", 1), nil), http.StatusBadRequest,
 		fdXSwitchError(400, "grant_type must be client_credentials"))
-	fdWant(t, e.Do("GET", strings.Replace(issue, url.QueryEscape(secret), "wrong", 1), nil), http.StatusUnauthorized,
+	wantBody(t, e.Do("GET", strings.Replace(issue, url.QueryEscape(secret), "wrong", 1), nil), http.StatusUnauthorized,
 		fdXSwitchError(401, "Invalid Client"))
-	fdWant(t, e.Do("GET", "/api/oauth2/server/tokens?grant_type=client_credentials&client_id=svc", nil), http.StatusUnauthorized,
+	wantBody(t, e.Do("GET", "/api/oauth2/server/tokens?grant_type=client_credentials&client_id=svc", nil), http.StatusUnauthorized,
 		fdXSwitchError(401, "Invalid Client"))
 
 	// A token ends after XTRA_OAUTH_TOKEN_TTL (12h).
 	token2, _ := e.Do("GET", issue, nil).JSON(t)["access_token"].(string)
 	check2 := "/api/oauth2/server/tokens/check?token=" + url.QueryEscape(token2)
 	e.Advance(12*time.Hour - time.Second)
-	fdWant(t, e.Do("GET", check2, nil), http.StatusOK,
+	wantBody(t, e.Do("GET", check2, nil), http.StatusOK,
 		map[string]any{"access_token": token2, "token_type": "bearer", "expires_in": "1", "scope": "sodu"})
 	e.Advance(time.Second)
 	if r := e.Do("GET", check2, nil); r.Status != http.StatusNotFound {
@@ -254,7 +254,7 @@ func TestOAuthTokenEndpoint(t *testing.T) {
 		}
 		body := r.JSON(t)
 		token, _ := body["access_token"].(string)
-		fdWant(t, r, http.StatusOK, map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 43200, "scope": "sodu"})
+		wantBody(t, r, http.StatusOK, map[string]any{"access_token": token, "token_type": "Bearer", "expires_in": 43200, "scope": "sodu"})
 		if r.Header.Get("Cache-Control") != "no-store" || r.Header.Get("Pragma") != "no-cache" {
 			t.Errorf("%s: caching headers %q %q", name, r.Header.Get("Cache-Control"), r.Header.Get("Pragma"))
 		}
@@ -375,11 +375,11 @@ func TestOAuthIntrospectAndRevoke(t *testing.T) {
 		return e.Do("POST", "/oauth2/introspect", fdForm("token", tok), fdBasic("svc", secret)...)
 	}
 	inactive := map[string]any{"active": false}
-	fdWant(t, introspect(token), http.StatusOK, map[string]any{"active": true, "client_id": "svc", "scope": "sodu",
+	wantBody(t, introspect(token), http.StatusOK, map[string]any{"active": true, "client_id": "svc", "scope": "sodu",
 		"token_type": "Bearer", "iat": issued.Unix(), "exp": issued.Add(12 * time.Hour).Unix()})
-	fdWant(t, introspect("unknown"), http.StatusOK, inactive)
-	fdWant(t, introspect(""), http.StatusOK, inactive)
-	fdWant(t, introspect(otherToken), http.StatusOK, inactive) // not the caller's
+	wantBody(t, introspect("unknown"), http.StatusOK, inactive)
+	wantBody(t, introspect(""), http.StatusOK, inactive)
+	wantBody(t, introspect(otherToken), http.StatusOK, inactive) // not the caller's
 	r := e.Do("POST", "/oauth2/introspect", fdForm("token", token, "client_id", "svc", "client_secret", secret))
 	if r.Status != http.StatusOK || r.JSON(t)["active"] != true {
 		t.Fatalf("introspect with client_secret_post: %d %s", r.Status, r.Body)
@@ -409,7 +409,7 @@ func TestOAuthIntrospectAndRevoke(t *testing.T) {
 	if r := revoke("svc", secret, token); r.Status != http.StatusOK {
 		t.Fatalf("revoke: %d %s", r.Status, r.Body)
 	}
-	fdWant(t, introspect(token), http.StatusOK, inactive)
+	wantBody(t, introspect(token), http.StatusOK, inactive)
 	if r := e.Do("GET", "/api/auth", nil, fdBearer(token)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("/api/auth after revoke: %d", r.Status)
 	}
@@ -420,7 +420,7 @@ func TestOAuthIntrospectAndRevoke(t *testing.T) {
 	// Expired tokens are inactive.
 	token = fdAccessToken(t, e, "svc", secret)
 	e.Advance(12 * time.Hour)
-	fdWant(t, introspect(token), http.StatusOK, inactive)
+	wantBody(t, introspect(token), http.StatusOK, inactive)
 }
 
 // fdSudoEnv: tenants default and acme; users alice (default tenant, email
@@ -500,7 +500,7 @@ func TestOAuthSudo(t *testing.T) {
 		{"empty sudo", s.svc, "sudo=", 403, "Forbidden"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			fdWant(t, s.me(t, c.token, c.query), c.status, fdXSwitchError(c.status, c.text))
+			wantBody(t, s.me(t, c.token, c.query), c.status, fdXSwitchError(c.status, c.text))
 		})
 	}
 	for _, q := range []string{"sudo=alice", "sudo=uid:", "sudo=id:1", "sudo=UID:1"} {
@@ -520,11 +520,11 @@ func TestOAuthSudo(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			r := s.Do("GET", "/api/users/me?sudo=loginName:admin", nil, h...)
-			fdWant(t, r, http.StatusForbidden, fdXSwitchError(403, "Sudo Not Allowed"))
+			wantBody(t, r, http.StatusForbidden, fdXSwitchError(403, "Sudo Not Allowed"))
 		})
 	}
 	r = s.Do("GET", "/api/users/me?access_token="+url.QueryEscape(userToken)+"&sudo=loginName:admin", nil)
-	fdWant(t, r, http.StatusForbidden, fdXSwitchError(403, "Sudo Not Allowed"))
+	wantBody(t, r, http.StatusForbidden, fdXSwitchError(403, "Sudo Not Allowed"))
 }
 
 func TestOAuthSudoIsAudited(t *testing.T) {
@@ -561,7 +561,7 @@ func TestOAuthTokenExpiresAfter12h(t *testing.T) {
 		t.Fatalf("before 12h: %d %s", r.Status, r.Body)
 	}
 	s.Advance(time.Second)
-	fdWant(t, s.me(t, s.svc, "sudo=loginName:alice"), http.StatusUnauthorized, fdXSwitchError(401, "Not Authorized"))
+	wantBody(t, s.me(t, s.svc, "sudo=loginName:alice"), http.StatusUnauthorized, fdXSwitchError(401, "Not Authorized"))
 }
 
 func TestOAuthClientsAPI(t *testing.T) {
@@ -581,7 +581,7 @@ func TestOAuthClientsAPI(t *testing.T) {
 	if len(secret) < 43 {
 		t.Fatalf("secret %q", secret)
 	}
-	fdWant(t, r, http.StatusOK, map[string]any{"code": 200, "data": map[string]any{"id": "ci", "sudo": 1, "tenant_ids": []int{2},
+	wantBody(t, r, http.StatusOK, map[string]any{"code": 200, "data": map[string]any{"id": "ci", "sudo": 1, "tenant_ids": []int{2},
 		"created_at": e.Clock.Now().UTC().Format(time.RFC3339), "client_secret": secret}})
 	if r.Header.Get("Cache-Control") != "no-store" {
 		t.Errorf("Cache-Control %q", r.Header.Get("Cache-Control"))
@@ -630,8 +630,8 @@ func TestOAuthClientsAPI(t *testing.T) {
 		if req.method == "POST" {
 			b = map[string]any{"id": "mine"}
 		}
-		fdWant(t, e.Do(req.method, req.path, b, "X-XTRA-AUTH-ID", alice), http.StatusForbidden, fdXSwitchError(403, "Forbidden"))
-		fdWant(t, e.Do(req.method, req.path, b), http.StatusUnauthorized, fdXSwitchError(401, "Not Authorized"))
+		wantBody(t, e.Do(req.method, req.path, b, "X-XTRA-AUTH-ID", alice), http.StatusForbidden, fdXSwitchError(403, "Forbidden"))
+		wantBody(t, e.Do(req.method, req.path, b), http.StatusUnauthorized, fdXSwitchError(401, "Not Authorized"))
 		// A client's own token is no admin either.
 		if r := e.Do(req.method, req.path, b, fdBearer(token)...); r.Status != http.StatusForbidden {
 			t.Errorf("%s %s with a client token: %d", req.method, req.path, r.Status)
@@ -639,7 +639,7 @@ func TestOAuthClientsAPI(t *testing.T) {
 	}
 
 	// Removing a client ends its tokens and its secret.
-	fdWant(t, e.Do("DELETE", "/api/oauth2/clients/ci", nil, asAdmin...), http.StatusOK, map[string]any{"code": 200, "text": "OK"})
+	wantBody(t, e.Do("DELETE", "/api/oauth2/clients/ci", nil, asAdmin...), http.StatusOK, map[string]any{"code": 200, "text": "OK"})
 	if r := e.Do("GET", "/api/auth", nil, fdBearer(token)...); r.Status != http.StatusUnauthorized {
 		t.Fatalf("a removed client's token: %d", r.Status)
 	}
