@@ -152,14 +152,18 @@ func (s *Service) upgradeHash(ctx context.Context, id int64, password string) {
 	})
 }
 
-// RecordLogin notes the time of a good login.
-func (s *Service) RecordLogin(ctx context.Context, id int64) error {
+// RecordLogin notes the time of a good login of u, at most once a minute
+// (a job logging in many times a second must not queue on the database's
+// write lock), and returns the user as stored now.
+func (s *Service) RecordLogin(ctx context.Context, u store.User) (store.User, error) {
 	at := s.now().UTC()
-	_, err := s.users.UpdateUser(ctx, id, func(u *store.User) error {
+	if u.LastLoginAt != nil && at.Sub(*u.LastLoginAt) < touchEvery {
+		return s.users.GetUser(ctx, u.ID)
+	}
+	return s.users.UpdateUser(ctx, u.ID, func(u *store.User) error {
 		u.LastLoginAt = &at
 		return nil
 	})
-	return err
 }
 
 // User returns an enabled or disabled user by id.

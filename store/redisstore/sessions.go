@@ -34,7 +34,7 @@ return 1
 // caller with its own (possibly fake) clock gets exactly the lifetime it
 // asked for; callers set CreatedAt to their "now".
 func (s *Store) CreateSession(ctx context.Context, digest string, sess store.Session) error {
-	return s.putIndexed(ctx, "session", s.userKey(sess.UserID), s.sessionKey(digest), digest, sess, sess.CreatedAt, sess.ExpiresAt)
+	return s.putIndexed(ctx, "session", s.userKey(sess.User.ID), s.sessionKey(digest), digest, sess, sess.CreatedAt, sess.ExpiresAt)
 }
 
 // putIndexed stores value as JSON under key for expires - created, and
@@ -89,7 +89,7 @@ func (s *Store) DeleteSession(ctx context.Context, digest string) error {
 	if err != nil {
 		return nil // deleted; an unreadable body only leaves a stale index entry
 	}
-	if err := s.rdb.ZRem(ctx, s.userKey(sess.UserID), digest).Err(); err != nil {
+	if err := s.rdb.ZRem(ctx, s.userKey(sess.User.ID), digest).Err(); err != nil {
 		return fail("unindex session", err)
 	}
 	return nil

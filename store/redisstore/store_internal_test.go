@@ -60,7 +60,7 @@ func TestSessionLifetimeFromItsOwnTimes(t *testing.T) {
 	s, mr := newTestStore(t, "xa:")
 	ctx := context.Background()
 	created := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-	sess := store.Session{UserID: 1, Login: "alice", CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
+	sess := store.Session{User: store.Identity{ID: 1, Login: "alice"}, CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
 	if err := s.CreateSession(ctx, "d1", sess); err != nil {
 		t.Fatal(err)
 	}
@@ -84,7 +84,7 @@ func TestUserIndexIsPruned(t *testing.T) {
 	start := time.Now()
 	for i, d := range []string{"old", "recent", "new"} {
 		created := start.Add(time.Duration(i) * 8 * time.Minute)
-		sess := store.Session{UserID: 1, CreatedAt: created, ExpiresAt: created.Add(time.Minute)}
+		sess := store.Session{User: store.Identity{ID: 1}, CreatedAt: created, ExpiresAt: created.Add(time.Minute)}
 		if err := s.CreateSession(ctx, d, sess); err != nil {
 			t.Fatal(err)
 		}
