@@ -267,12 +267,12 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	}()
 	exp := e.Clock.Now().Add(time.Hour).Unix()
 	for name, jti := range map[string]string{
-		"random jti":       store.Digest(uuid.NewString()),
+		"random jti":                    store.Digest(uuid.NewString()),
 		"a live session's token as jti": e.Login("alice", "alice-password"),
-		"a dev_key as jti": devKey,
-		"an empty jti":     "",
-		"the jwt as jti":   token,
-		"the uid as jti":   strconv.FormatInt(u.ID, 10),
+		"a dev_key as jti":              devKey,
+		"an empty jti":                  "",
+		"the jwt as jti":                token,
+		"the uid as jti":                strconv.FormatInt(u.ID, 10),
 	} {
 		forged := fdSign(t, secret, jwt.MapClaims{"uid": "1", "name": "admin", "iat": now, "exp": exp, "jti": jti})
 		wantBody(t, fdDMSUser(e, fdCookie(forged)...), http.StatusUnauthorized, fdBadDMSToken)
