@@ -132,7 +132,10 @@ func fromAuthorization(r *http.Request) (string, Source) {
 	h := r.Header.Get("Authorization")
 	const prefix = "bearer "
 	if len(h) > len(prefix) && strings.EqualFold(h[:len(prefix)], prefix) {
-		return strings.TrimSpace(h[len(prefix):]), FromAuthorization
+		if v := strings.TrimSpace(h[len(prefix):]); v != "" {
+			return v, FromAuthorization
+		}
+		return "", None
 	}
 	if shapeOf(h) == shapeJWT {
 		return h, FromAuthorization
