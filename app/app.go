@@ -107,6 +107,7 @@ func (a *App) openSQL(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("XTRA_DATABASE_URL: %w", err)
 	}
+	s.SetPool(a.Cfg.DatabasePool)
 	a.SQL = s
 	return nil
 }

@@ -21,6 +21,7 @@ type Config struct {
 	Addr           string
 	DataDir        string
 	DatabaseURL    string
+	DatabasePool   int
 	RedisURL       string
 	RedisCluster   []string
 	RedisPrefix    string
@@ -49,6 +50,14 @@ var settings = []setting{
 	{"XTRA_ADDR", ":8081", "listen address", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"XTRA_DATA_DIR", "./data", "directory of the SQLite file and redis.addr", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"XTRA_DATABASE_URL", "", "empty = SQLite in the data dir; postgres://... = PostgreSQL", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"XTRA_DATABASE_POOL", "16", "most open SQL connections, all kept open when idle", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return fmt.Errorf("want a whole number from 1 to 1000, got %q", v)
+		}
+		c.DatabasePool = n
+		return nil
+	}},
 	{"XTRA_REDIS_URL", "", "empty = embedded Redis; redis:// or rediss://", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"XTRA_REDIS_CLUSTER", "", "comma-separated host:port of a Redis Cluster", func(c *Config, v string) error { c.RedisCluster = splitList(v); return nil }},
 	{"XTRA_REDIS_PREFIX", "xtraauth:", "prefix of every Redis key (several deployments on one Redis)", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
