@@ -16,13 +16,25 @@ import (
 // of the index, or DeleteUserSessions would miss it.
 const pruneGrace = 10 * time.Minute
 
+// prunedMember is a member of every index whose score is when expired
+// digests were last pruned from it. Digests are hex, so it is never one.
+const prunedMember = "~pruned"
+
 // indexSession adds a digest to the user's index (a sorted set scored by
-// expiry in Unix ms), prunes long-expired digests so a user who logs in
-// often does not grow the set forever, and stretches the index's TTL to
-// cover the new session.
+// expiry in Unix ms) and stretches the index's TTL to cover the new
+// session. At most every pruneGrace it also prunes long-expired digests, so
+// a user who logs in often does not grow the set forever: a range removal
+// is cheap in Redis but sorts the whole set in the embedded server, so it
+// must not run on every login of a job with thousands of live sessions.
+// KEYS: index. ARGV: member, expires ms, prune cutoff ms, ttl ms, now ms,
+// prune every ms.
 var indexSession = redis.NewScript(`
 redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+local pruned = tonumber(redis.call('ZSCORE', KEYS[1], '` + prunedMember + `') or '0')
+if tonumber(ARGV[5]) - pruned >= tonumber(ARGV[6]) then
+	redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[3])
+	redis.call('ZADD', KEYS[1], ARGV[5], '` + prunedMember + `')
+end
 if redis.call('PTTL', KEYS[1]) < tonumber(ARGV[4]) then
 	redis.call('PEXPIRE', KEYS[1], ARGV[4])
 end
@@ -52,7 +64,8 @@ func (s *Store) putIndexed(ctx context.Context, what, index, key, member string,
 	// Index first: if we die between the two steps, the index holds a
 	// harmless dangling member instead of missing a live one.
 	cutoff := created.Add(-pruneGrace).UnixMilli()
-	err = indexSession.Run(ctx, s.rdb, []string{index}, member, expires.UnixMilli(), cutoff, millis(ttl)).Err()
+	err = indexSession.Run(ctx, s.rdb, []string{index}, member, expires.UnixMilli(), cutoff, millis(ttl),
+		created.UnixMilli(), pruneGrace.Milliseconds()).Err()
 	if err != nil {
 		return fail("index "+what, err)
 	}
@@ -124,7 +137,7 @@ func (s *Store) deleteSessions(ctx context.Context, digests []string, keep strin
 	pipe := s.rdb.Pipeline()
 	dels := make(map[string]*redis.IntCmd, len(digests))
 	for _, d := range digests {
-		if d != keep {
+		if d != keep && d != prunedMember {
 			dels[d] = pipe.Del(ctx, s.sessionKey(d))
 		}
 	}
