@@ -57,15 +57,6 @@ end
 return n
 `)
 
-// hitScript counts in a fixed window that starts at the first hit.
-var hitScript = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then
-	redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-return n
-`)
-
 func (s *Store) Attempt(ctx context.Context, key string, p store.AttemptPolicy, captchaSolved bool) (store.AttemptResult, error) {
 	if err := checkTTL("AttemptPolicy.LockFor", p.LockFor); err != nil {
 		return store.AttemptResult{}, err
@@ -215,15 +206,23 @@ func scanKeys(ctx context.Context, c redis.Cmdable, pattern string, add func(str
 	return iter.Err()
 }
 
+// Hit counts in a fixed window that starts at the first hit: the key is
+// made with the window's TTL if absent, then incremented, in one
+// transaction (no script: scripts are slow in the embedded server).
 func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
 	if err := checkTTL("window", window); err != nil {
 		return 0, err
 	}
-	n, err := hitScript.Run(ctx, s.rdb, []string{s.hitsKey(key)}, millis(window)).Int64()
+	var n *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SetNX(ctx, s.hitsKey(key), 0, window)
+		n = p.Incr(ctx, s.hitsKey(key))
+		return nil
+	})
 	if err != nil {
 		return 0, fail("hit", err)
 	}
-	return n, nil
+	return n.Val(), nil
 }
 
 func (s *Store) Hits(ctx context.Context, key string) (int64, error) {

@@ -68,8 +68,12 @@ func TestSessionLifetimeFromItsOwnTimes(t *testing.T) {
 	if ttl := mr.TTL("xa:sess:d1"); ttl != time.Hour {
 		t.Errorf("TTL %v, want 1h", ttl)
 	}
-	if ttl := mr.TTL("xa:usess:1"); ttl != time.Hour {
-		t.Errorf("index TTL %v, want 1h", ttl)
+	if ttl := mr.TTL("xa:usess:1"); ttl != MaxLifetime+pruneGrace {
+		t.Errorf("index TTL %v, want it to outlive any session", ttl)
+	}
+	sess.ExpiresAt = created.Add(MaxLifetime + time.Second)
+	if err := s.CreateSession(ctx, "d3", sess); err == nil {
+		t.Error("a session longer than MaxLifetime was accepted")
 	}
 	sess.ExpiresAt = created
 	if err := s.CreateSession(ctx, "d2", sess); err == nil {
@@ -107,9 +111,6 @@ func TestUserIndexIsPruned(t *testing.T) {
 	create("recent", 8)
 	create("new", 16) // pruned at 16: "old" expired 15 minutes before, "recent" only 7
 	index("recent,new")
-	if ttl := mr.TTL("xa:usess:1"); ttl != time.Minute {
-		t.Errorf("index TTL %v, want the longest session's 1m", ttl)
-	}
 	create("newer", 20) // "recent" expired 11 minutes before, but the last prune was at 16
 	index("recent,new,newer")
 	create("newest", 26) // pruned at 26: "recent" goes, "new" expired only 9 minutes before
