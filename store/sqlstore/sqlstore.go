@@ -30,9 +30,13 @@ const (
 const SQLiteFile = "xtraauth.db"
 
 // sqliteParams: wait for locks instead of failing at once, let readers run
-// beside the writer (WAL), enforce REFERENCES, and take the write lock at
-// BEGIN so two read-then-write transactions cannot deadlock on upgrade.
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+// beside the writer (WAL), sync the WAL at checkpoints rather than at every
+// commit (with WAL this never corrupts the database; a power cut may lose
+// the last commits, as it may lose Redis's sessions), enforce REFERENCES,
+// and take the write lock at BEGIN so two read-then-write transactions
+// cannot deadlock on upgrade.
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	"&_pragma=foreign_keys(1)&_txlock=immediate"
 
 // defaultConnectTimeout bounds each PostgreSQL connection attempt when the
 // URL sets no connect_timeout, so a wrong host fails start-up instead of
@@ -248,24 +252,37 @@ func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...a
 }
 
 // on picks what runs query, and the text to give it: its prepared
-// statement when q is the pool, else q itself (a transaction, or the pool
-// when preparing failed, which then reports the failure).
+// statement, or q itself when preparing failed (q then reports the
+// failure). Within a transaction only a statement already prepared is used,
+// bound to it: preparing takes a second connection, and transactions
+// holding every connection of the pool would wait for one forever.
 func (s *Store) on(ctx context.Context, q querier, query string) (querier, string) {
-	if q != querier(s.db) {
+	if tx, ok := q.(*sql.Tx); ok {
+		if st, ok := s.stmts.Load(query); ok {
+			return prepared{tx.StmtContext(ctx, st.(*sql.Stmt))}, "" // closed with the transaction
+		}
 		return q, s.rebind(query)
 	}
+	st, err := s.prepare(ctx, query)
+	if err != nil {
+		return q, s.rebind(query)
+	}
+	return prepared{st}, ""
+}
+
+func (s *Store) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
 	if st, ok := s.stmts.Load(query); ok {
-		return prepared{st.(*sql.Stmt)}, ""
+		return st.(*sql.Stmt), nil
 	}
 	st, err := s.db.PrepareContext(ctx, s.rebind(query))
 	if err != nil {
-		return q, s.rebind(query)
+		return nil, err
 	}
 	if old, loaded := s.stmts.LoadOrStore(query, st); loaded {
 		st.Close()
 		st = old.(*sql.Stmt)
 	}
-	return prepared{st}, ""
+	return st, nil
 }
 
 // prepared runs one statement; the query text it is given is its own.
