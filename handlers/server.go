@@ -99,7 +99,7 @@ func logRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 			took := time.Since(start)
 			status := c.Response().Status
 			m.Request(c.Request().Method, route, status, took)
-			log.Info("request", "method", c.Request().Method, "route", route,
+			log.Info("request", "method", metrics.Method(c.Request().Method), "route", route,
 				"status", status, "duration", took, "client", c.RealIP())
 			return nil
 		}

@@ -124,20 +124,17 @@ func (l *Lockout) devKeyPolicy() store.AttemptPolicy {
 }
 
 // Enter checks the lock, then the captcha when one is needed, and counts
-// the attempt; a captcha sent along while locked is not used up.
+// the attempt in advance, against the login and against the address; a
+// captcha sent along while locked is not used up.
 func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
-	key := userKey(a.Login)
-	res, err := l.firstTry(ctx, key, a.Address)
+	res, err := l.count(ctx, a, false)
+	if err == nil && res.Status == store.AttemptCaptchaNeeded {
+		if err = l.solve(ctx, a); err == nil {
+			res, err = l.count(ctx, a, true)
+		}
+	}
 	if err != nil {
 		return err
-	}
-	if res.Status == store.AttemptCaptchaNeeded {
-		if err := l.solve(ctx, a); err != nil {
-			return err
-		}
-		if res, err = l.counters.Attempt(ctx, key, l.policy(), true); err != nil {
-			return err
-		}
 	}
 	if res.Status == store.AttemptLocked {
 		return &LockedError{RetryAfter: res.RetryAfter}
@@ -155,32 +152,52 @@ func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
 	return nil
 }
 
-// firstTry counts the attempt unless a captcha is needed first: for the
-// login (decided atomically in the store) or for a spraying address.
-func (l *Lockout) firstTry(ctx context.Context, key, address string) (store.AttemptResult, error) {
-	spraying, err := l.addressNeedsCaptcha(ctx, address)
-	if err != nil {
-		return store.AttemptResult{}, err
+// count takes one attempt's failure in advance, atomically in each count:
+// first the address's (password spraying: past AddressFailures every
+// attempt from it needs a captcha), then the login's. It counts in both or
+// in neither; the login's lock is answered before any captcha.
+func (l *Lockout) count(ctx context.Context, a account.Attempt, captchaSolved bool) (store.AttemptResult, error) {
+	key := userKey(a.Login)
+	if l.countsAddresses() {
+		res, err := l.counters.Attempt(ctx, passwordAddrNS+a.Address, l.addressPolicy(), captchaSolved)
+		if err != nil {
+			return res, err
+		}
+		if res.Status != store.AttemptProceed {
+			return l.lockedOr(ctx, key, res)
+		}
 	}
-	if !spraying {
-		return l.counters.Attempt(ctx, key, l.policy(), false)
+	res, err := l.counters.Attempt(ctx, key, l.policy(), captchaSolved)
+	if err == nil && res.Status != store.AttemptProceed && l.countsAddresses() {
+		l.refundAddress(ctx, a)
 	}
-	st, err := l.counters.State(ctx, key)
-	if err != nil {
-		return store.AttemptResult{}, err
-	}
-	if st.LockedFor > 0 {
-		return store.AttemptResult{Status: store.AttemptLocked, RetryAfter: st.LockedFor}, nil
-	}
-	return store.AttemptResult{Status: store.AttemptCaptchaNeeded}, nil
+	return res, err
 }
 
-func (l *Lockout) addressNeedsCaptcha(ctx context.Context, address string) (bool, error) {
-	if l.cfg.CaptchaAfter == 0 || l.cfg.AddressFailures == 0 {
-		return false, nil
+// lockedOr answers the login's lock, if it has one, else res.
+func (l *Lockout) lockedOr(ctx context.Context, key string, res store.AttemptResult) (store.AttemptResult, error) {
+	st, err := l.counters.State(ctx, key)
+	if err != nil {
+		return res, err
 	}
-	n, err := l.counters.Hits(ctx, passwordAddrNS+address)
-	return n >= int64(l.cfg.AddressFailures), err
+	if st.LockedFor > 0 {
+		return store.AttemptResult{Status: store.AttemptLocked, Failures: st.Failures, RetryAfter: st.LockedFor}, nil
+	}
+	return res, nil
+}
+
+func (l *Lockout) countsAddresses() bool { return l.cfg.CaptchaAfter > 0 && l.cfg.AddressFailures > 0 }
+
+// addressPolicy asks a captcha of an address past AddressFailures and
+// never locks it; its failures expire AddressWindow after the last one.
+func (l *Lockout) addressPolicy() store.AttemptPolicy {
+	return store.AttemptPolicy{CaptchaAfter: l.cfg.AddressFailures, LockFor: l.cfg.AddressWindow}
+}
+
+// refundAddress takes back an address's count of an attempt that was no
+// failure; best effort: the count then errs on the safe side.
+func (l *Lockout) refundAddress(ctx context.Context, a account.Attempt) {
+	_ = l.counters.Refund(ctx, passwordAddrNS+a.Address, l.addressPolicy())
 }
 
 // solve uses up the attempt's captcha; neither refusal counts as a failure.
@@ -203,19 +220,22 @@ func (l *Lockout) solve(ctx context.Context, a account.Attempt) error {
 // best effort: the count then errs on the safe side.
 func (l *Lockout) Cancel(ctx context.Context, a account.Attempt) {
 	_ = l.counters.Refund(ctx, userKey(a.Login), l.policy())
+	if l.countsAddresses() {
+		l.refundAddress(ctx, a)
+	}
 }
 
-// Finish resets the login on a good password; a failure was counted (and
-// a lock it caused recorded) on entry, so here it is only added to the
-// address and the audit.
+// Finish resets the login on a good password and takes back the address's
+// count; a failure was counted (and a lock it caused recorded) on entry, so
+// here it is only recorded.
 func (l *Lockout) Finish(ctx context.Context, a account.Attempt, ok bool) error {
-	if ok {
-		return l.counters.Reset(ctx, userKey(a.Login))
+	if !ok {
+		return l.record(ctx, a, "password", "failure")
 	}
-	if _, err := l.counters.Hit(ctx, passwordAddrNS+a.Address, l.cfg.AddressWindow); err != nil {
-		return err
+	if l.countsAddresses() {
+		l.refundAddress(ctx, a)
 	}
-	return l.record(ctx, a, "password", "failure")
+	return l.counters.Reset(ctx, userKey(a.Login))
 }
 
 // EnterDevKey refuses an address blocked for wrong dev_keys. Nothing is
