@@ -94,6 +94,7 @@ func runServe(cmd *cobra.Command) error {
 	if created && generated != "" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "created super admin %q with password %s (shown once; change it)\n", cfg.AdminLogin, generated)
 	}
+	a.StartBackground(ctx)
 	return serveHTTP(ctx, a, log)
 }
 

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -53,6 +54,9 @@ type App struct {
 	DMS      *dms.Tokens
 	OAuth    *oauth.Service
 	Metrics  *metrics.Metrics
+
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 // OpenServer opens the stores for the server: the configured Redis, or an
@@ -211,7 +215,45 @@ func (a *App) ready(ctx context.Context) error {
 	return a.Redis.Ping(ctx).Err()
 }
 
+// auditPruneEvery is how often the server deletes audit events older than
+// XTRA_AUDIT_RETENTION.
+const auditPruneEvery = time.Hour
+
+// StartBackground starts the server's work besides requests, which runs
+// until Close: measuring what each kind of stored password hash costs to
+// verify (so refusals can all cost the same), and pruning the audit trail.
+func (a *App) StartBackground(ctx context.Context) {
+	ctx, a.stopBackground = context.WithCancel(ctx)
+	a.background.Go(func() {
+		if err := a.Accounts.LearnHashCosts(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("measuring password hash costs", "err", err)
+		}
+	})
+	a.background.Go(func() {
+		for {
+			if _, err := a.PruneAudit(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("pruning the audit trail", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(auditPruneEvery):
+			}
+		}
+	})
+}
+
+// PruneAudit deletes audit events older than XTRA_AUDIT_RETENTION.
+func (a *App) PruneAudit(ctx context.Context) (int64, error) {
+	return a.SQL.PruneAuditEvents(ctx, a.Now().Add(-a.Cfg.AuditRetention))
+}
+
+// Close stops the background work and closes the stores.
 func (a *App) Close() {
+	if a.stopBackground != nil {
+		a.stopBackground()
+		a.background.Wait()
+	}
 	if a.Redis != nil && a.Embedded == nil {
 		_ = a.Redis.Close()
 	}

@@ -111,6 +111,7 @@ func New(t testing.TB, change ...func(*config.Config)) *Env {
 	if _, _, err := a.Accounts.EnsureAdmin(context.Background(), "admin", AdminPassword); err != nil {
 		t.Fatal(err)
 	}
+	a.StartBackground(context.Background())
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &Env{t: t, App: a, Server: srv, Redis: mr, Clock: clock, Log: log}
