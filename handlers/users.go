@@ -73,11 +73,10 @@ func (h *Users) list(c echo.Context) error {
 	if !me.IsSuper {
 		return list(c, []userJSON{userOut(me)}, 1, 1)
 	}
-	page := queryInt(c, "page", 1)
-	perPage := min(queryInt(c, "perPage", 20), maxPerPage)
+	page, perPage, offset := pageQuery(c)
 	users, n, err := h.Accounts.Users(c.Request().Context(), store.UserFilter{
 		Login: c.QueryParam("login"), Name: c.QueryParam("name"), Type: c.QueryParam("type"),
-		Offset: (page - 1) * perPage, Limit: perPage,
+		Offset: offset, Limit: perPage,
 	})
 	if err != nil {
 		return err
@@ -129,6 +128,7 @@ type userBody struct {
 	OldPassword text   `json:"old_password"`
 	CaptchaStr  text   `json:"captcha_str"`
 	CaptchaID   text   `json:"captcha_id"`
+	RevokeKeys  flag   `json:"revoke_dev_keys"`
 }
 
 func (b userBody) change() account.Change {
@@ -141,7 +141,7 @@ func (b userBody) change() account.Change {
 		ExtnID: str(extn), Type: str(b.Type), Domain: str(b.Domain), Context: str(b.Context),
 		IsSuper: (*bool)(b.IsSuper), Disabled: (*bool)(b.Disabled), TenantID: b.TenantID,
 		Password: str(b.Password), OldPassword: string(b.OldPassword),
-		CaptchaID: string(b.CaptchaID), CaptchaAnswer: string(b.CaptchaStr),
+		CaptchaID: string(b.CaptchaID), CaptchaAnswer: string(b.CaptchaStr), RevokeDevKeys: bool(b.RevokeKeys),
 	}
 }
 
