@@ -31,13 +31,20 @@ func TestWebPageFiles(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	for _, tc := range []struct{ path, contentType string }{
-		{"/", "text/html"}, {"/web/app.js", "javascript"}, {"/web/style.css", "text/css"},
+		{"/", "text/html"}, {"/web/app.js", "javascript"}, {"/web/ui.js", "javascript"}, {"/web/i18n.js", "javascript"},
+		{"/web/users.js", "javascript"}, {"/web/style.css", "text/css"}, {"/web/lang-zh.json", "application/json"},
 	} {
 		r := e.Do("GET", tc.path, nil)
 		if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Type"), tc.contentType) {
 			t.Fatalf("GET %s: %d %s", tc.path, r.Status, r.Header.Get("Content-Type"))
 		}
-		if !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'self'") || r.Header.Get("X-Frame-Options") != "DENY" {
+		csp := r.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Fatalf("GET %s: policy %q lacks %s", tc.path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe") || r.Header.Get("X-Frame-Options") != "DENY" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("GET %s: headers %v", tc.path, r.Header)
 		}
 	}
@@ -45,6 +52,7 @@ func TestWebPageFiles(t *testing.T) {
 		t.Fatal("the page has no login form")
 	}
 	wantError(t, e.Do("GET", "/web/nope.js", nil), 404, "Not Found")
+	wantError(t, e.Do("GET", "/web/index.html", nil), 404, "Not Found") // the page is served at / only
 }
 
 func TestWebLoginCookie(t *testing.T) {
