@@ -280,6 +280,7 @@ func manageUsers(p *page) {
 	p.set("#ud-login", "bob")
 	p.set("#ud-name", "Bob 李")
 	p.set("#ud-email", "bob@example.com")
+	p.namedScreenshot("user-dialog")
 	p.click(`#user-form button[type=submit]`)
 	p.waitMessage(p.tr("users.created", "login", "bob"))
 	p.waitFocus("#user-secret .secret-title")
