@@ -152,15 +152,7 @@ func TestUsersList(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			r := e.Do("GET", "/api/users"+tt.query, nil, authHeader(admin)...)
-			m := r.JSON(t)
-			if r.Status != 200 || m["code"] != float64(200) || m["rowCount"] != float64(tt.count) || m["page"] != float64(tt.page) || len(m) != 4 {
-				t.Fatalf("%d %s", r.Status, r.Body)
-			}
-			data, ok := m["data"].([]any)
-			if !ok {
-				t.Fatalf("data is %T: %s", m["data"], r.Body)
-			}
+			data := wantPage(t, e.Do("GET", "/api/users"+tt.query, nil, authHeader(admin)...), tt.count, tt.page)
 			logins := []string{}
 			for _, u := range data {
 				logins = append(logins, wantUserObject(t, u)["login"].(string))
@@ -185,6 +177,20 @@ func TestUsersList(t *testing.T) {
 	t.Run("no token", func(t *testing.T) {
 		wantError(t, e.Do("GET", "/api/users", nil), 401, "Not Authorized")
 	})
+}
+
+// wantPage checks a list's shape, its rowCount and page, and returns its rows.
+func wantPage(t *testing.T, r apptest.Response, rowCount, page int) []any {
+	t.Helper()
+	m := r.JSON(t)
+	if r.Status != 200 || m["code"] != float64(200) || m["rowCount"] != float64(rowCount) || m["page"] != float64(page) || len(m) != 4 {
+		t.Fatalf("%d %s, want rowCount %d and page %d", r.Status, r.Body, rowCount, page)
+	}
+	data, ok := m["data"].([]any)
+	if !ok {
+		t.Fatalf("data is %T: %s", m["data"], r.Body)
+	}
+	return data
 }
 
 func TestUsersListPerPageCap(t *testing.T) {

@@ -259,9 +259,20 @@ func manageUsers(p *page) {
 	if got := p.text("#users-pager span"); got != p.tr("pager.status", "page", "1", "pages", "2", "count", "26") {
 		p.t.Fatalf("pager says %q", got)
 	}
+	// A failed request leaves no spinner and no stale rows: the error
+	// and Try again, which works once the store is back.
+	p.e.Redis.Close()
 	p.click(`#users-pager button[data-page="2"]`)
-	p.waitFocus("#users-region")
-	if rows := p.rows("#users"); len(rows) != 6 || rows[5][1] != "u25" {
+	p.until("the error in the table", `document.querySelector("#users tr.note") && document.querySelector("#users tr.note").textContent.startsWith(`+js(p.tr("err.internal"))+`)`)
+	if busy := p.eval(`!!document.querySelector(".table-wrap[aria-busy], .table-wrap.loading") || document.querySelectorAll("#users tr[data-login], #users-pager button").length`); busy != false && busy != 0.0 {
+		p.t.Fatalf("after a failure the table is busy or shows rows or pages: %v", busy)
+	}
+	if err := p.e.Redis.Restart(); err != nil {
+		p.t.Fatal(err)
+	}
+	p.click(`#users tr.note button`)
+	p.until("the second page", `document.querySelectorAll("#users tr[data-login]").length === 6`)
+	if rows := p.rows("#users"); rows[5][1] != "u25" || p.text("#users-pager span") != p.tr("pager.status", "page", "2", "pages", "2", "count", "26") {
 		p.t.Fatalf("second page %v", rows)
 	}
 	p.set("#uf-login", "u0")

@@ -43,7 +43,10 @@ async function route(moveFocus = true) {
     else a.removeAttribute("aria-current");
   }
   document.title = `${t(v.title)} · xtraauth`;
-  if (moveFocus) focus($("view-" + v.id).querySelector("h1"));
+  if (moveFocus) {
+    say(""); // the last view's news
+    focus($("view-" + v.id).querySelector("h1"));
+  }
   await v.show();
 }
 
@@ -59,6 +62,7 @@ function showApp() {
 // showLogin forgets everything the views showed and asks for a login.
 function showLogin(message, kind) {
   state.me = null;
+  for (const d of document.querySelectorAll("dialog[open]")) d.close();
   for (const v of views) v.clear();
   for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== "view-login";
   $("nav").hidden = true;
@@ -121,7 +125,12 @@ async function switchLanguage(ev) {
 }
 
 async function main() {
-  await startI18n();
+  try {
+    await startI18n();
+  } catch (e) { // without its words the console cannot work; say so in both languages
+    say("无法加载控制台，请刷新页面。The console could not load: please reload the page.", "error");
+    return;
+  }
   $("lang").value = current();
   $("lang").addEventListener("change", switchLanguage);
   loginCaptcha = captcha($("login").querySelector(".captcha-slot"), () => $("login-name").value.trim());

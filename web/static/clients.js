@@ -33,7 +33,7 @@ function tenantRow(tn) {
 }
 
 async function loadTenants() {
-  const data = await load($("tenants"), () => api("GET", "/api/tenants"), tenantRow, "tenants.none");
+  const data = await load($("tenants"), () => api("GET", "/api/tenants"), tenantRow, "tenants.none", loadTenants);
   if (data) tenants = data.data;
   tenantBoxes();
 }

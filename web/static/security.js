@@ -81,7 +81,7 @@ function isoOf(local) { return local ? new Date(local).toISOString() : ""; }
 async function listAudit(page = query.page) {
   query.page = page;
   const q = new URLSearchParams({ page, perPage, login: query.login, kind: query.kind, from: isoOf(query.from), to: isoOf(query.to) });
-  const data = await load($("audit"), () => api("GET", "/api/audit?" + q), auditRow, "audit.none");
+  const data = await load($("audit"), () => api("GET", "/api/audit?" + q), auditRow, "audit.none", () => listAudit(page));
   pager($("audit-pager"), data, perPage, async (p) => {
     await listAudit(p);
     focus($("audit-region"));

@@ -52,10 +52,11 @@ export async function api(method, path, body) {
 // say shows a message in the live region, which screen readers announce.
 export function say(text, kind = "ok") {
   const m = $("message");
+  const turn = (m.turn = (m.turn || 0) + 1);
   m.className = kind;
   if (m.textContent === text && text) { // announce a repeated message again
     m.textContent = "";
-    setTimeout(() => { m.textContent = text; }, 50);
+    setTimeout(() => { if (m.turn === turn) m.textContent = text; }, 50);
   } else {
     m.textContent = text || "";
   }
@@ -152,10 +153,11 @@ function noteRow(tbody, text, retry) {
 }
 
 // load fills a table from a list request. The old rows stay (dimmed)
-// while it loads; a failure replaces them with the error and a Retry
-// button, so a table never shows data it could not refresh; an answer
-// that a newer request overtook is dropped.
-export async function load(tbody, request, render, emptyKey) {
+// while it loads; a failure replaces them with the error and a Try again
+// button (which calls again, by default this same load), so a table never
+// shows data it could not refresh; an answer that a newer request overtook
+// is dropped.
+export async function load(tbody, request, render, emptyKey, again) {
   const wrap = tbody.closest(".table-wrap");
   const seq = (tbody.seq = (tbody.seq || 0) + 1);
   wrap.setAttribute("aria-busy", "true");
@@ -164,7 +166,7 @@ export async function load(tbody, request, render, emptyKey) {
     const r = await request();
     if (tbody.seq !== seq) return null;
     if (!r.ok) {
-      tbody.replaceChildren(noteRow(tbody, errorText(r), () => load(tbody, request, render, emptyKey)));
+      tbody.replaceChildren(noteRow(tbody, errorText(r), again || (() => load(tbody, request, render, emptyKey))));
       return null;
     }
     const items = r.data.data || [];

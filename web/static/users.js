@@ -54,7 +54,7 @@ function userRow(u) {
 async function list(page = query.page) {
   query.page = page;
   const q = new URLSearchParams({ page, perPage, login: query.login, name: query.name, type: query.type });
-  const data = await load($("users"), () => api("GET", "/api/users?" + q), userRow, "users.none");
+  const data = await load($("users"), () => api("GET", "/api/users?" + q), userRow, "users.none", () => list(page));
   pager($("users-pager"), data, perPage, async (p) => {
     await list(p);
     focus($("users-region"));
