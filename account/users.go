@@ -14,7 +14,7 @@ const maxFieldLen = 255
 
 // Actor is who asks for a change, and through which session.
 type Actor struct {
-	User          store.User
+	User          store.Identity
 	SessionDigest string // the session that asks; kept on a password change
 	Address       string
 }
@@ -103,22 +103,24 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 	if err != nil {
 		return store.User{}, err
 	}
-	return updated, s.endAccess(ctx, actor, updated, hash != "", ch.RevokeDevKeys)
+	return updated, s.endAccess(ctx, actor, current, updated, hash != "", ch.RevokeDevKeys)
 }
 
-// endAccess ends what a change takes away: sessions (Redis) and dev_keys
-// (SQL), each tried even if the other fails.
-func (s *Service) endAccess(ctx context.Context, actor Actor, u store.User, newPassword, revokeKeys bool) error {
-	self := actor.User.ID == u.ID
+// endAccess ends what a change from before to after takes away: sessions
+// (Redis) and dev_keys (SQL), each tried even if the other fails.
+func (s *Service) endAccess(ctx context.Context, actor Actor, before, after store.User, newPassword, revokeKeys bool) error {
+	self := actor.User.ID == after.ID
 	var ended, revoked error
 	switch {
-	case u.Disabled || (newPassword && !self):
-		ended = s.sessions.DeleteUserSessions(ctx, u.ID, "")
+	case after.Disabled || (newPassword && !self) || store.IdentityOf(after) != store.IdentityOf(before):
+		// Sessions carry the identity, so a change of it ends them, as
+		// disabling and someone else's reset do.
+		ended = s.sessions.DeleteUserSessions(ctx, after.ID, "")
 	case newPassword:
-		ended = s.sessions.DeleteUserSessions(ctx, u.ID, actor.SessionDigest)
+		ended = s.sessions.DeleteUserSessions(ctx, after.ID, actor.SessionDigest)
 	}
 	if newPassword && (!self || revokeKeys) {
-		_, revoked = s.devKeys.DeleteUserDevKeys(ctx, u.ID)
+		_, revoked = s.devKeys.DeleteUserDevKeys(ctx, after.ID)
 	}
 	return errors.Join(ended, revoked)
 }

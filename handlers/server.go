@@ -16,6 +16,7 @@ import (
 	"xtraauth/account"
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
+	"xtraauth/credential"
 	"xtraauth/dms"
 	"xtraauth/lockout"
 	"xtraauth/login"
@@ -30,7 +31,7 @@ type Deps struct {
 	Accounts *account.Service
 	Login    *login.Service
 	Sessions *session.Manager
-	Resolver *session.Resolver
+	Resolver *credential.Resolver
 	DMS      *dms.Tokens
 	OAuth    *oauth.Service
 	Metrics  *metrics.Metrics
@@ -70,7 +71,7 @@ func New(d Deps) *echo.Echo {
 	// Authentication is a route middleware, not a group one: Echo answers
 	// unknown paths of a group with middleware through that middleware,
 	// which would turn 404 and 405 into 401.
-	auth := authenticate(d.Resolver, address)
+	auth := authenticate(d.Resolver)
 	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
 	(&DevKeys{Accounts: d.Accounts}).Register(api, auth)
 	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address, Metrics: d.Metrics}).Register(api)
@@ -78,8 +79,8 @@ func New(d Deps) *echo.Echo {
 	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address, Metrics: d.Metrics}).Register(e)
 	(&OAuth{OAuth: d.OAuth, Address: address, Metrics: d.Metrics}).Register(e, auth)
 	(&Tenants{OAuth: d.OAuth}).Register(api, auth)
-	(&ForwardAuth{Resolver: d.Resolver, Address: address}).Register(api)
-	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Address: address,
+	(&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address}).Register(api)
+	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Accounts: d.Accounts, Address: address,
 		Metrics: d.Metrics, Now: d.Now}).Register(e, auth)
 	return e
 }
@@ -101,7 +102,7 @@ func logRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 			took := time.Since(start)
 			status := c.Response().Status
 			m.Request(c.Request().Method, route, status, took)
-			log.Info("request", "method", c.Request().Method, "route", route,
+			log.Info("request", "method", metrics.Method(c.Request().Method), "route", route,
 				"status", status, "duration", took, "client", c.RealIP())
 			return nil
 		}

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -69,9 +70,12 @@ func timeOut(t *time.Time) *string {
 // list shows admins every user; others see only themselves, so that the
 // seed's example works for any user without showing them anyone else's data.
 func (h *Users) list(c echo.Context) error {
-	me := principal(c).User
-	if !me.IsSuper {
-		return list(c, []userJSON{userOut(me)}, 1, 1)
+	if me := principal(c).User; !me.IsSuper {
+		u, err := myself(c, h.Accounts)
+		if err != nil {
+			return err
+		}
+		return list(c, []userJSON{userOut(u)}, 1, 1)
 	}
 	page, perPage, offset := pageQuery(c)
 	users, n, err := h.Accounts.Users(c.Request().Context(), store.UserFilter{
@@ -89,7 +93,20 @@ func (h *Users) list(c echo.Context) error {
 }
 
 func (h *Users) me(c echo.Context) error {
-	return c.JSON(http.StatusOK, userOut(principal(c).User))
+	u, err := myself(c, h.Accounts)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userOut(u))
+}
+
+// myself reads the request's own user; the session keeps only its identity.
+func myself(c echo.Context, accounts *account.Service) (store.User, error) {
+	u, err := accounts.User(c.Request().Context(), principal(c).User.ID)
+	if errors.Is(err, store.ErrNotFound) { // deleted a moment ago
+		return store.User{}, errNotAuthorized
+	}
+	return u, err
 }
 
 func (h *Users) get(c echo.Context) error {

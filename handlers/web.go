@@ -8,6 +8,8 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"xtraauth/account"
+	"xtraauth/credential"
 	"xtraauth/login"
 	"xtraauth/metrics"
 	"xtraauth/session"
@@ -21,7 +23,7 @@ type Web struct {
 	Files    fs.FS
 	Login    *login.Service
 	Sessions *session.Manager
-	Resolver *session.Resolver
+	Accounts *account.Service
 	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
 	Now      func() time.Time
@@ -94,8 +96,8 @@ func (h *Web) login(c echo.Context) error {
 func (h *Web) session(c echo.Context) error {
 	p := principal(c)
 	var expires *int64
-	if p.Via == session.ViaSession {
-		s, err := h.Sessions.Lookup(c.Request().Context(), h.Resolver.SessionToken(requestToken(c.Request())))
+	if p.Via == credential.ViaSession {
+		s, err := h.Sessions.Lookup(c.Request().Context(), p.SessionDigest)
 		if errors.Is(err, store.ErrNotFound) { // ended since auth read it
 			return errNotAuthorized
 		}
@@ -105,20 +107,24 @@ func (h *Web) session(c echo.Context) error {
 		at := s.ExpiresAt.Unix()
 		expires = &at
 	}
+	u, err := myself(c, h.Accounts)
+	if err != nil {
+		return err
+	}
 	return c.JSON(http.StatusOK, map[string]any{
-		"code": http.StatusOK, "user": userOut(p.User), "expires": expires, "now": h.Now().Unix(),
+		"code": http.StatusOK, "user": userOut(u), "expires": expires, "now": h.Now().Unix(),
 	})
 }
 
 func (h *Web) logout(c echo.Context) error {
-	ck, err := c.Cookie(WebCookie)
+	ck, err := c.Cookie(credential.WebCookie)
 	if err != nil || ck.Value == "" {
 		return errNotAuthorized
 	}
 	if c.Request().Header.Get(echo.HeaderXRequestedWith) != "XMLHttpRequest" {
 		return errCSRF
 	}
-	if err := h.Sessions.End(c.Request().Context(), ck.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := h.Sessions.End(c.Request().Context(), store.Digest(ck.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	c.SetCookie(h.cookie(c, "", store.Session{}))
@@ -129,7 +135,7 @@ func (h *Web) logout(c echo.Context) error {
 // Max-Age, which browsers prefer to Expires, counts from when the browser
 // gets the cookie, so a browser whose clock is off keeps it just as long.
 func (h *Web) cookie(c echo.Context, value string, s store.Session) *http.Cookie {
-	ck := &http.Cookie{Name: WebCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	ck := &http.Cookie{Name: credential.WebCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: c.Request().TLS != nil, MaxAge: -1}
 	if value != "" {
 		ck.Expires, ck.MaxAge = s.ExpiresAt, int(s.ExpiresAt.Sub(s.CreatedAt)/time.Second)

@@ -122,7 +122,7 @@ const errorKeys = {
   "Too Many Requests": "err.too_many_requests",
   "Not Authorized": "err.not_authorized",
   "Forbidden": "err.forbidden",
-  "Forbidden: send X-Requested-With: XMLHttpRequest with the web page's cookie": "err.forbidden",
+  "Forbidden: send X-Requested-With: XMLHttpRequest with a cookie": "err.forbidden",
   "Wrong Old Password": "err.wrong_old_password",
   "Already Exists": "err.already_exists",
   "The last enabled super admin cannot be disabled or deleted": "err.last_super_admin",

@@ -3,34 +3,27 @@
 
 import { t, fmtTime, fmtDuration } from "./i18n.js";
 import {
-  $, api, say, sayError, focus, onSubmit, values, cell, button, actions, load, clearTable, pager,
+  $, api, serverNow, say, sayError, focus, onSubmit, values, cell, button, actions, load, clearTable, pager,
 } from "./ui.js";
 
 const perPage = 20;
 const query = { page: 1, login: "", kind: "", from: "", to: "" };
 
-// lockRow shows a lock's time left counted from the answer's own clock:
-// locked_until is the server's wall clock plus the lock's time to live.
-function lockRow(l, answeredAt) {
+// lockRow shows a lock's time left on the server's clock.
+function lockRow(l) {
   const row = document.createElement("tr");
   row.dataset.login = l.login;
   cell(row, l.login);
   cell(row, l.failures);
   cell(row, l.captcha_required ? t("locks.captcha_needed") : "—");
-  const left = l.locked_until ? l.locked_until - answeredAt / 1000 : 0;
+  const left = l.locked_until ? l.locked_until - serverNow() / 1000 : 0;
   cell(row, left > 0 ? t("locks.until", { time: fmtTime(l.locked_until), left: fmtDuration(left) }) : "—");
   actions(row, button("locks.unlock", "locks.unlock_name", { login: l.login }, () => unlock(l.login)));
   return row;
 }
 
 function loadLocks() {
-  let at = Date.now();
-  const request = async () => {
-    const r = await api("GET", "/api/locks");
-    at = r.date;
-    return r;
-  };
-  return load($("locks"), request, (l) => lockRow(l, at), "locks.none");
+  return load($("locks"), () => api("GET", "/api/locks"), lockRow, "locks.none");
 }
 
 async function unlock(name) {

@@ -44,9 +44,7 @@ export async function api(method, path, body) {
     parsed = false;
   }
   if (res.status === 401 && state.me) sessionEnded();
-  // date is the server's wall clock when it answered (ms), for times the
-  // answer counts from it, such as locked_until.
-  return { status: res.status, ok: res.ok && parsed, data, date: Date.parse(res.headers.get("Date")) || Date.now() };
+  return { status: res.status, ok: res.ok && parsed, data };
 }
 
 // say shows a message in the live region, which screen readers announce.
