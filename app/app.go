@@ -202,6 +202,7 @@ func (a *App) Handler() http.Handler {
 		Captchas: a.Captchas,
 		Audit:    a.SQL,
 		Address:  clientaddr.New(a.Cfg.TrustedProxies),
+		Now:      a.Now,
 		Ready:    a.ready,
 		Log:      a.Log,
 	})

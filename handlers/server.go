@@ -40,6 +40,7 @@ type Deps struct {
 	Audit    store.Audit
 	Address  *clientaddr.Resolver
 	WebFiles fs.FS // the embedded page
+	Now      func() time.Time
 	// Ready reports whether the stores answer, for /readyz.
 	Ready func(context.Context) error
 	Log   *slog.Logger
@@ -77,8 +78,10 @@ func New(d Deps) *echo.Echo {
 	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
 	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address, Metrics: d.Metrics}).Register(e)
 	(&OAuth{OAuth: d.OAuth, Address: address, Metrics: d.Metrics}).Register(e, auth)
+	(&Tenants{OAuth: d.OAuth}).Register(api, auth)
 	(&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address}).Register(api)
-	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Address: address, Metrics: d.Metrics}).Register(e)
+	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Accounts: d.Accounts, Address: address,
+		Metrics: d.Metrics, Now: d.Now}).Register(e, auth)
 	return e
 }
 
