@@ -150,7 +150,8 @@ func (s *Service) newPasswordHash(ctx context.Context, actor Actor, self bool, c
 	return s.hasher.Hash(ctx, *ch.Password)
 }
 
-// SetPassword is an operator's reset: it ends all the user's sessions.
+// SetPassword is an operator's reset: like an admin's, it ends all the
+// user's sessions and revokes their dev_keys.
 func (s *Service) SetPassword(ctx context.Context, login, password string) error {
 	if err := validatePassword(password); err != nil {
 		return err
@@ -159,7 +160,15 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 	if err != nil {
 		return err
 	}
-	return s.updateByLogin(ctx, login, func(u *store.User) { u.PasswordHash = hash })
+	if err := s.updateByLogin(ctx, login, func(u *store.User) { u.PasswordHash = hash }); err != nil {
+		return err
+	}
+	u, err := s.users.GetUserByLogin(ctx, login)
+	if err != nil {
+		return err
+	}
+	_, err = s.devKeys.DeleteUserDevKeys(ctx, u.ID)
+	return err
 }
 
 // Disable turns a user off and ends all their sessions.

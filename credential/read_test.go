@@ -166,7 +166,7 @@ func FuzzRead(f *testing.F) {
 	f.Fuzz(func(t *testing.T, header, value, query, cookie string) {
 		r := httptest.NewRequest("POST", "/", nil)
 		r.URL.RawQuery = query
-		r.Header.Set(http.CanonicalHeaderKey(header), value)
+		r.Header.Set(header, value)
 		r.Header.Set("Cookie", cookie)
 		r.Header.Set("X-Original-URI", "/?"+query)
 		for _, p := range []Presented{Read(r, ""), ReadDMS(r, ""), ReadForwarded(r, "", true)} {
