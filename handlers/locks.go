@@ -59,11 +59,18 @@ func (h *Locks) delete(c echo.Context) error {
 			return badRequest("malformed login")
 		}
 	}
+	if len(name) > maxLockName {
+		return badRequest("login is too long")
+	}
 	if err := h.Lockout.Unlock(c.Request().Context(), name, principal(c).User.Login); err != nil {
 		return err
 	}
 	return ok(c)
 }
+
+// maxLockName bounds what an unlock may name, the longest entry being
+// "client:" + a client id, "@" and an IPv6 /64.
+const maxLockName = 256
 
 // auditSubject is the subject an admin's filter names: a login matches
 // case-insensitively, as everywhere; "client:" and "address:" names are

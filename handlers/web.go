@@ -26,6 +26,7 @@ type Web struct {
 	Accounts *account.Service
 	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
+	Cookies  cookies
 	Now      func() time.Time
 }
 
@@ -132,13 +133,6 @@ func (h *Web) logout(c echo.Context) error {
 }
 
 // cookie is the page's session cookie for s; a zero session deletes it.
-// Max-Age, which browsers prefer to Expires, counts from when the browser
-// gets the cookie, so a browser whose clock is off keeps it just as long.
 func (h *Web) cookie(c echo.Context, value string, s store.Session) *http.Cookie {
-	ck := &http.Cookie{Name: credential.WebCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.Request().TLS != nil, MaxAge: -1}
-	if value != "" {
-		ck.Expires, ck.MaxAge = s.ExpiresAt, int(s.ExpiresAt.Sub(s.CreatedAt)/time.Second)
-	}
-	return ck
+	return h.Cookies.cookie(c.Request(), credential.WebCookie, value, s, http.SameSiteStrictMode)
 }
