@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -286,5 +287,25 @@ func FuzzAbuse(f *testing.F) {
 				f.Fatalf("a metric series for the method %q", m)
 			}
 		}
+	}
+}
+
+// Forward auth reads the original URL from X-Original-URI (nginx) before a
+// client-sent X-Forwarded-Uri, and with XTRA_TRUSTED_PROXIES set believes
+// either only from a trusted proxy.
+func TestForwardAuthOriginalURL(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	token := adminToken(e)
+	auth := func(e *apptest.Env, headers ...string) int { return e.Do("GET", "/api/auth", nil, headers...).Status }
+	if s := auth(e, "X-Original-URI", "/app", "X-Forwarded-Uri", "/app?access_token="+token); s != http.StatusUnauthorized {
+		t.Errorf("X-Forwarded-Uri past an X-Original-URI: %d, want 401", s)
+	}
+	if s := auth(e, "X-Original-URI", "/app?access_token="+token); s != http.StatusOK {
+		t.Errorf("X-Original-URI: %d, want 200", s)
+	}
+	elsewhere := e.Join(func(c *config.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+	if s := auth(elsewhere, "X-Original-URI", "/app?access_token="+token); s != http.StatusUnauthorized {
+		t.Errorf("X-Original-URI from an untrusted peer: %d, want 401", s)
 	}
 }
