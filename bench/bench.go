@@ -57,6 +57,7 @@ type bench struct {
 	opt  Options
 
 	healthzRate, argon2Rate float64 // 0 until measured
+	loadBefore              string  // the machine's load average before the run
 
 	// made on first use
 	password string
@@ -68,6 +69,7 @@ type bench struct {
 // Run benchmarks a server on cfg's kind of stores and writes the table to
 // out. log receives the server's request lines (pass a discarding one).
 func Run(ctx context.Context, cfg config.Config, opt Options, log *slog.Logger, out io.Writer) (err error) {
+	loadBefore := loadAverage()
 	chosen, err := choose(opt.Only)
 	if err != nil {
 		return err
@@ -99,7 +101,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options, log *slog.Logger, 
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 
-	b := &bench{ctx: ctx, app: a, base: "http://" + ln.Addr().String(), opt: opt, password: randomText()}
+	b := &bench{ctx: ctx, app: a, base: "http://" + ln.Addr().String(), opt: opt, password: randomText(), loadBefore: loadBefore}
 	lines, err := b.runProfiled(chosen)
 	if err != nil {
 		return err
@@ -188,9 +190,9 @@ func (b *bench) describe() string {
 		redis = "Redis (a key prefix of its own)"
 	}
 	h := cfg.Hash
-	return fmt.Sprintf("%d connections, %s a row; %s, %s; argon2id m=%d t=%d p=%d; %d CPUs%s; %s %s/%s",
+	return fmt.Sprintf("%d connections, %s a row; %s, %s; argon2id m=%d t=%d p=%d; %d CPUs%s%s; %s %s/%s",
 		b.opt.Connections, b.opt.Duration, database, redis, h.Memory, h.Time, h.Threads,
-		runtime.NumCPU(), cpuModel(), runtime.Version(), runtime.GOOS, runtime.GOARCH)
+		runtime.NumCPU(), cpuModel(), b.loadBefore, runtime.Version(), runtime.GOOS, runtime.GOARCH)
 }
 
 // vsHealthz is rate ÷ the /healthz rate, NaN when /healthz was not run.

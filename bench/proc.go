@@ -31,6 +31,16 @@ func cpuModel() string {
 	return ""
 }
 
+// loadAverage is ", load average N before the run" (the last minute's),
+// or "" where unknown: other work on the machine skews every row.
+func loadAverage() string {
+	raw, err := os.ReadFile("/proc/loadavg")
+	if fields := strings.Fields(string(raw)); err == nil && len(fields) > 0 {
+		return ", load average " + fields[0] + " before the run"
+	}
+	return ""
+}
+
 // procField is the rest of the first line of file that starts with name.
 func procField(file, name string) (string, bool) {
 	f, err := os.Open(file)
