@@ -87,12 +87,7 @@ func benchKeys(t *testing.T, url string, cluster []string) int {
 		n.Add(int64(len(keys)))
 		return err
 	}
-	if c, ok := client.(*redis.ClusterClient); ok {
-		err = c.ForEachMaster(t.Context(), count)
-	} else {
-		err = count(t.Context(), client.(*redis.Client))
-	}
-	if err != nil {
+	if err := eachNode(t.Context(), client, count); err != nil {
 		t.Fatal(err)
 	}
 	return int(n.Load())

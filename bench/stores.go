@@ -100,19 +100,21 @@ func deleteKeys(client redis.UniversalClient, prefix string) error {
 		_, err := pipe.Exec(ctx)
 		return err
 	}
-	var err error
-	switch c := client.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, del)
-	case *redis.Client:
-		err = del(ctx, c)
-	default:
-		err = fmt.Errorf("unknown Redis client %T", client)
-	}
-	if err != nil {
+	if err := eachNode(ctx, client, del); err != nil {
 		return fmt.Errorf("delete the bench's Redis keys (prefix %s): %w", prefix, err)
 	}
 	return nil
+}
+
+// eachNode runs fn on a single Redis, or on every master of a cluster at once.
+func eachNode(ctx context.Context, client redis.UniversalClient, fn func(context.Context, *redis.Client) error) error {
+	switch c := client.(type) {
+	case *redis.ClusterClient:
+		return c.ForEachMaster(ctx, fn)
+	case *redis.Client:
+		return fn(ctx, c)
+	}
+	return fmt.Errorf("unknown Redis client %T", client)
 }
 
 // memoryGauge names and reads the memory sessions live in: the Go heap
@@ -141,15 +143,7 @@ func redisUsedMemory(ctx context.Context, client redis.UniversalClient) (int64, 
 		total.Add(n)
 		return err
 	}
-	var err error
-	switch c := client.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, read)
-	case *redis.Client:
-		err = read(ctx, c)
-	default:
-		err = fmt.Errorf("unknown Redis client %T", client)
-	}
+	err := eachNode(ctx, client, read)
 	return total.Load(), err
 }
 
