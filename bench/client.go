@@ -28,7 +28,7 @@ func (b *bench) load(conns int, calls func(worker int) call) stats {
 		if err != nil || status == http.StatusOK {
 			return status, "", err
 		}
-		return status, fmt.Sprintf("%d %.160s", status, body), nil
+		return status, fmt.Sprintf("%d %.160s", status, bytes.TrimSpace(body)), nil
 	})
 }
 

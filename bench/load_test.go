@@ -190,3 +190,11 @@ func TestWriteTable(t *testing.T) {
 		t.Errorf("no sample of the refusal in:\n%s", out.String())
 	}
 }
+
+// TestRateCountsOnlySuccesses: quick refusals are not throughput.
+func TestRateCountsOnlySuccesses(t *testing.T) {
+	s := stats{elapsed: 2 * time.Second, latencies: make([]time.Duration, 40), statuses: map[int]int{200: 10, 503: 30}}
+	if got := s.rate(); got != 5 {
+		t.Errorf("rate %v, want 5 (10 answers 200 in 2 s)", got)
+	}
+}
