@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"regexp"
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -189,5 +192,27 @@ func TestRateCountsOnlySuccesses(t *testing.T) {
 	s := stats{elapsed: 2 * time.Second, latencies: make([]time.Duration, 40), statuses: map[int]int{200: 10, 503: 30}}
 	if got := s.rate(); got != 5 {
 		t.Errorf("rate %v, want 5 (10 answers 200 in 2 s)", got)
+	}
+}
+
+// TestLoadApart: each connection of loadApart comes from its own address.
+func TestLoadApart(t *testing.T) {
+	var mu sync.Mutex
+	seen := map[string]bool{}
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		host, _, _ := net.SplitHostPort(r.RemoteAddr)
+		mu.Lock()
+		seen[host] = true
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	b := &bench{ctx: context.Background(), base: srv.URL, opt: Options{Duration: 20 * time.Millisecond}}
+	s := b.loadApart(3, same(call{method: "GET", path: "/"}))
+	if s.statuses[200] == 0 || s.statuses[200] != len(s.latencies) {
+		t.Fatalf("statuses %v (first refusal %q): want only 200", s.statuses, s.sample)
+	}
+	want := map[string]bool{"127.0.0.2": true, "127.0.0.3": true, "127.0.0.4": true}
+	if !maps.Equal(seen, want) {
+		t.Errorf("requests came from %v, want %v", seen, want)
 	}
 }
