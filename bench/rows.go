@@ -181,7 +181,7 @@ func (b *bench) captchaImages() (line, error) {
 	n := b.opt.Connections
 	calls := make([]call, n)
 	err := parallel(n, n, func(i int) error {
-		id, err := b.app.Captchas.Create(b.ctx, captcha.LoginBinding("bench"), false)
+		id, err := b.app.Captchas.Create(b.ctx, captcha.LoginBinding("bench"), "127.0.0.1", false)
 		calls[i] = call{method: "GET", path: "/api/captchas/" + strconv.FormatInt(id, 10)}
 		return err
 	})
