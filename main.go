@@ -58,7 +58,7 @@ func rootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd) },
 	}
 	root.RunE = serve.RunE
-	root.AddCommand(serve, userCommand(), devkeyCommand(), unlockCommand(), clientCommand(), tenantCommand())
+	root.AddCommand(serve, userCommand(), devkeyCommand(), unlockCommand(), clientCommand(), tenantCommand(), benchCommand())
 	return root
 }
 
