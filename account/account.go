@@ -98,12 +98,14 @@ func (s *Service) CheckPassword(ctx context.Context, a Attempt, password string)
 	if err := s.gate.Enter(ctx, a); err != nil {
 		return store.User{}, false, err
 	}
+	// What was counted is settled even if the client hangs up meanwhile:
+	// an attempt counted in advance must be refunded or recorded.
 	u, ok, err := s.verifyPassword(ctx, a.Login, password)
 	if err != nil {
-		s.gate.Cancel(ctx, a)
+		s.gate.Cancel(context.WithoutCancel(ctx), a)
 		return store.User{}, false, err
 	}
-	if err := s.gate.Finish(ctx, a, ok); err != nil {
+	if err := s.gate.Finish(context.WithoutCancel(ctx), a, ok); err != nil {
 		return store.User{}, false, err
 	}
 	return u, ok, nil

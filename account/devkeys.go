@@ -77,7 +77,7 @@ func (s *Service) CheckDevKey(ctx context.Context, a Attempt, key string) (store
 		}
 	}
 	ok := kerr == nil && uerr == nil && k.UserID == u.ID && !u.Disabled
-	if err := s.gate.FinishDevKey(ctx, a, ok); err != nil || !ok {
+	if err := s.gate.FinishDevKey(context.WithoutCancel(ctx), a, ok); err != nil || !ok {
 		return store.User{}, false, err
 	}
 	s.touch(ctx, k)
@@ -96,7 +96,7 @@ func (s *Service) ResolveDevKey(ctx context.Context, address, key string) (store
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.User{}, false, err
 	}
-	if err := s.gate.FinishDevKey(ctx, a, ok); err != nil || !ok {
+	if err := s.gate.FinishDevKey(context.WithoutCancel(ctx), a, ok); err != nil || !ok {
 		return store.User{}, false, err
 	}
 	s.touch(ctx, k)

@@ -13,6 +13,7 @@ import (
 	"xtraauth/credential"
 	"xtraauth/lockout"
 	"xtraauth/login"
+	"xtraauth/metrics"
 	"xtraauth/oauth"
 	"xtraauth/store"
 )
@@ -113,14 +114,25 @@ func failClosed(err error) error {
 
 // errorHandler is Echo's HTTPErrorHandler: every error leaves as
 // {"code":N,"text":"...","message":"..."} with status N.
+// statusClientClosed is what the log and the metrics show for a request
+// whose client hung up before the answer, as nginx's 499.
+const statusClientClosed = 499
+
 func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
 		}
+		if c.Request().Context().Err() != nil {
+			// The client hung up: nobody reads an answer, and the store
+			// calls it cut short are no failure of ours.
+			c.Response().WriteHeader(statusClientClosed)
+			return
+		}
 		e := toError(err)
 		if e.Status >= 500 {
-			log.Error("request failed", "method", c.Request().Method, "route", c.Path(), "status", e.Status, "err", err)
+			log.Error("request failed", "method", metrics.Method(c.Request().Method), "route", c.Path(),
+				"status", e.Status, "err", err, "cause", e.Cause)
 		}
 		writeError(c, e)
 	}

@@ -127,6 +127,9 @@ func (l *Lockout) devKeyPolicy() store.AttemptPolicy {
 // the attempt in advance, against the login and against the address; a
 // captcha sent along while locked is not used up.
 func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
+	// Counts taken in two steps must both stand or both be taken back,
+	// even if the client hangs up in between.
+	ctx = context.WithoutCancel(ctx)
 	res, err := l.count(ctx, a, false)
 	if err == nil && res.Status == store.AttemptCaptchaNeeded {
 		if err = l.solve(ctx, a); err == nil {

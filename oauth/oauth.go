@@ -90,7 +90,7 @@ func (s *Service) Authenticate(ctx context.Context, clientID, secret, address st
 	}
 	digest := store.Digest(secret)
 	ok := err == nil && subtle.ConstantTimeCompare([]byte(digest), []byte(c.SecretHash)) == 1
-	if err := s.d.Gate.FinishClient(ctx, clientID, address, ok); err != nil {
+	if err := s.d.Gate.FinishClient(context.WithoutCancel(ctx), clientID, address, ok); err != nil {
 		return store.Client{}, err
 	}
 	if !ok {
