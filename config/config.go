@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -36,6 +37,7 @@ type Config struct {
 	AdminLogin     string
 	AdminPassword  string
 	Hash           account.HashParams
+	Integrations   Integrations
 }
 
 type setting struct {
@@ -75,8 +77,15 @@ var settings = []setting{
 	}},
 }
 
+// allSettings are the settings above and those of the integrations.
+var allSettings = slices.Concat(settings, integrationSettings())
+
 // secretSettings are never offered as flags, which other users can read.
 var secretSettings = map[string]bool{"XTRA_ADMIN_PASSWORD": true, "XTRA_JWT_SECRET": true}
+
+func isSecret(env string) bool {
+	return secretSettings[env] || slices.Contains(integrationSecrets, env)
+}
 
 // FlagName is the kebab-case flag of an env name.
 func FlagName(env string) string {
@@ -85,8 +94,8 @@ func FlagName(env string) string {
 
 // AddFlags declares a flag for every setting but the secret ones.
 func AddFlags(fs *pflag.FlagSet) {
-	for _, s := range settings {
-		if !secretSettings[s.env] {
+	for _, s := range allSettings {
+		if !isSecret(s.env) {
 			fs.String(FlagName(s.env), s.def, s.usage+" ("+s.env+")")
 		}
 	}
@@ -99,7 +108,7 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		fs = pflag.NewFlagSet("none", pflag.ContinueOnError)
 	}
 	c := Config{Hash: account.DefaultHashParams}
-	for _, s := range settings {
+	for _, s := range allSettings {
 		v := s.def
 		if e := getenv(s.env); e != "" {
 			v = e
@@ -110,6 +119,9 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		if err := s.parse(&c, strings.TrimSpace(v)); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", s.env, err)
 		}
+	}
+	if err := checkIntegrations(&c.Integrations); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }
