@@ -58,7 +58,8 @@ func rootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd) },
 	}
 	root.RunE = serve.RunE
-	root.AddCommand(serve, userCommand(), devkeyCommand(), unlockCommand(), clientCommand(), tenantCommand())
+	root.AddCommand(serve, userCommand(), devkeyCommand(), unlockCommand(), clientCommand(), tenantCommand(),
+		integrationsCommand())
 	return root
 }
 
@@ -102,6 +103,8 @@ func serveHTTP(ctx context.Context, a *app.App, log *slog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
+	stopBackground := a.StartBackground(ctx)
+	defer stopBackground()
 	log.Info("listening", "addr", a.Cfg.Addr, "database", a.SQL.Dialect(), "embedded_redis", a.Embedded != nil)
 	select {
 	case err := <-errc:

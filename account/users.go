@@ -92,6 +92,9 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 	if err != nil {
 		return store.User{}, err
 	}
+	if err := s.recordUpdate(WithOrigin(ctx, Origin{Login: actor.User.Login, Address: actor.Address}), current, updated, hash != ""); err != nil {
+		return store.User{}, err
+	}
 	switch {
 	case updated.Disabled || (hash != "" && !self):
 		return updated, s.sessions.DeleteUserSessions(ctx, id, "")
@@ -99,6 +102,19 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		return updated, s.sessions.DeleteUserSessions(ctx, id, actor.SessionDigest)
 	}
 	return updated, nil
+}
+
+// recordUpdate audits a new password and a user being disabled.
+func (s *Service) recordUpdate(ctx context.Context, before, after store.User, newPassword bool) error {
+	if newPassword {
+		if err := s.record(ctx, after.Login, AuditPasswordChanged, "changed"); err != nil {
+			return err
+		}
+	}
+	if after.Disabled && !before.Disabled {
+		return s.record(ctx, after.Login, AuditUserDisabled, "disabled")
+	}
+	return nil
 }
 
 // newPasswordHash hashes ch.Password if set; one's own password needs the
@@ -135,12 +151,22 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 	if err != nil {
 		return err
 	}
-	return s.updateByLogin(ctx, login, func(u *store.User) { u.PasswordHash = hash })
+	if err := s.updateByLogin(ctx, login, func(u *store.User) { u.PasswordHash = hash }); err != nil {
+		return err
+	}
+	return s.record(ctx, login, AuditPasswordChanged, "reset")
 }
 
 // Disable turns a user off and ends all their sessions.
 func (s *Service) Disable(ctx context.Context, login string) error {
-	return s.updateByLogin(ctx, login, func(u *store.User) { u.Disabled = true })
+	u, err := s.users.GetUserByLogin(ctx, login)
+	if err != nil {
+		return err
+	}
+	if err := s.updateByLogin(ctx, login, func(u *store.User) { u.Disabled = true }); err != nil || u.Disabled {
+		return err
+	}
+	return s.record(ctx, login, AuditUserDisabled, "disabled")
 }
 
 func (s *Service) updateByLogin(ctx context.Context, login string, change func(*store.User)) error {

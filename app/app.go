@@ -12,19 +12,25 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"sync"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"xtraauth/account"
+	"xtraauth/approval"
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
 	"xtraauth/config"
 	"xtraauth/dms"
 	"xtraauth/handlers"
+	"xtraauth/integrations"
+	"xtraauth/integrations/feishu"
+	"xtraauth/lease"
 	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/metrics"
+	"xtraauth/notify"
 	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
@@ -52,6 +58,15 @@ type App struct {
 	DMS      *dms.Tokens
 	OAuth    *oauth.Service
 	Metrics  *metrics.Metrics
+
+	// Approvals and notifications (nil for a CLI run with no server to reach).
+	Integrations *integrations.Set
+	Approvals    *approval.Service
+	Notifier     *notify.Sender
+	// NotifyTick is how often the sender and the approvals' worker wake
+	// (1 s, so a notification's first try is within 2 s of its event).
+	NotifyTick time.Duration
+	worker     *lease.Lease
 }
 
 // OpenServer opens the stores for the server: the configured Redis, or an
@@ -138,7 +153,7 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, a.Metrics.Hash)
 	accounts, err := account.New(ctx, account.Deps{
-		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Now: a.Now,
+		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Audit: a.SQL, Now: a.Now,
 	})
 	if err != nil {
 		a.Close()
@@ -157,8 +172,72 @@ func (a *App) wire(ctx context.Context) error {
 	})
 	if a.Eph != nil {
 		a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
+		a.wireIntegrations()
 	}
 	return nil
+}
+
+// workerLease is at least 30 s and outlasts three platform calls, so a
+// holder busy with a slow platform keeps it.
+func workerLease(timeout time.Duration) time.Duration { return max(30*time.Second, 3*timeout) }
+
+// wireIntegrations builds approvals and notifications on the stores.
+func (a *App) wireIntegrations() {
+	cfg := a.Cfg.Integrations
+	a.Integrations = integrations.New(cfg, a.Now)
+	a.NotifyTick = time.Second
+	a.worker = lease.New(a.SQL, "worker", workerLease(cfg.PlatformTimeout), a.Now)
+	a.Approvals = approval.New(approval.Deps{
+		Store: a.SQL, Users: a.SQL, Locks: a.Lockout, Keys: a.Accounts, Counter: a.Eph,
+		Platform: a.Integrations.Platform(a.SQL), Lease: a.worker, Kinds: cfg.Approvals, Retry: cfg.ApprovalPoll,
+		Now: a.Now, Metrics: a.Metrics, Log: a.Log,
+	})
+	a.Notifier = notify.New(notify.Deps{
+		Store: a.SQL, Users: a.SQL, Channels: a.Integrations.Channels(), Lease: a.worker, PublicURL: cfg.PublicURL,
+		Timeout: cfg.PlatformTimeout, Now: a.Now, Metrics: a.Metrics, Log: a.Log,
+	})
+}
+
+// StartBackground runs the server's background work until ctx ends or
+// stop is called: the notification sender and the approvals' worker (in
+// the process holding the worker's lease) every NotifyTick, and the poll
+// of pending platform approvals every XTRA_APPROVAL_POLL. stop waits for
+// them and for accepted unlock requests, then hands the lease over.
+func (a *App) StartBackground(ctx context.Context) (stop func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	if err := a.Notifier.Start(ctx); err != nil {
+		a.Log.Error("notifications: placing the cursor", "err", err)
+	}
+	var wg sync.WaitGroup
+	wg.Go(func() { a.every(ctx, a.NotifyTick, "notifications", a.Notifier.Tick) })
+	wg.Go(func() { a.every(ctx, a.NotifyTick, "approvals", a.Approvals.Work) })
+	wg.Go(func() { a.every(ctx, a.Cfg.Integrations.ApprovalPoll, "approval poll", a.Approvals.Poll) })
+	return func() {
+		cancel()
+		wg.Wait()
+		a.Approvals.Wait()
+		dropCtx, done := context.WithTimeout(context.Background(), 2*time.Second)
+		defer done()
+		if err := a.worker.Drop(dropCtx); err != nil {
+			a.Log.Error("dropping the worker's lease", "err", err)
+		}
+	}
+}
+
+// every runs f at once and then every d until ctx ends.
+func (a *App) every(ctx context.Context, d time.Duration, what string, f func(context.Context) error) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		if err := f(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("background work failed", "what", what, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // jwtSecret is XTRA_JWT_SECRET, else one generated on the first start and
@@ -198,7 +277,21 @@ func (a *App) Handler() http.Handler {
 		Address:  clientaddr.New(a.Cfg.TrustedProxies),
 		Ready:    a.ready,
 		Log:      a.Log,
+
+		Approvals:    a.Approvals,
+		Integrations: a.Integrations,
+		Statuses:     a.SQL,
+		Callback:     a.feishuCallback(),
+		Counters:     a.Eph,
 	})
+}
+
+func (a *App) feishuCallback() *feishu.Callback {
+	cb, ok := a.Integrations.Callback(a.Now)
+	if !ok {
+		return nil
+	}
+	return &cb
 }
 
 // ready reports whether both stores answer.

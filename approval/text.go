@@ -74,6 +74,7 @@ type Decision struct {
 	State string
 	Kind  string
 	ID    int64
+	Rest  string // who and where: "by admin on dingtalk"
 }
 
 // ParseOutcome reads an approval audit row's outcome; ok is false for an
@@ -87,5 +88,5 @@ func ParseOutcome(s string) (d Decision, ok bool) {
 	if err != nil || id <= 0 {
 		return Decision{}, false
 	}
-	return Decision{State: f[0], Kind: f[1], ID: id}, true
+	return Decision{State: f[0], Kind: f[1], ID: id, Rest: strings.Join(f[3:], " ")}, true
 }

@@ -206,7 +206,11 @@ func (l *Lockout) Finish(ctx context.Context, a account.Attempt, ok bool) error 
 	if ok {
 		return l.counters.Reset(ctx, userKey(a.Login))
 	}
-	if _, err := l.counters.Hit(ctx, passwordAddrNS+a.Address, l.cfg.AddressWindow); err != nil {
+	n, err := l.counters.Hit(ctx, passwordAddrNS+a.Address, l.cfg.AddressWindow)
+	if err != nil {
+		return err
+	}
+	if err := l.recordSpraying(ctx, a.Address, n); err != nil {
 		return err
 	}
 	return l.record(ctx, a, "password", "failure")

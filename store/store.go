@@ -324,6 +324,8 @@ type AuditFeed interface {
 	// lowest first. In PostgreSQL a row may commit after one with a higher
 	// ID, so a reader must not assume that a missing ID never comes.
 	AuditEventsAfter(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error)
+	// LastAuditEventID is the highest id of the trail, 0 when empty.
+	LastAuditEventID(ctx context.Context) (int64, error)
 }
 
 // Approval kinds.
@@ -368,11 +370,12 @@ type Approval struct {
 // filter. Work selects those the background worker has something to do for:
 // pending ones on a platform, and decisions still to be mirrored or applied.
 type ApprovalFilter struct {
-	UserID   int64
-	State    string
-	Kind     string
-	Platform string
-	Work     bool
+	UserID     int64
+	State      string
+	Kind       string
+	Platform   string
+	InstanceID string
+	Work       bool
 	Offset   int
 	Limit    int
 }

@@ -115,6 +115,15 @@ func (e *Env) Advance(d time.Duration) {
 	e.Redis.FastForward(d)
 }
 
+// StartBackground runs the server's background work (notifications and
+// approvals) as the real server does, waking every tick instead of every
+// second, until the test ends.
+func (e *Env) StartBackground(tick time.Duration) {
+	e.App.NotifyTick = tick
+	stop := e.App.StartBackground(context.Background())
+	e.t.Cleanup(stop)
+}
+
 // AddUser creates a user with a password and returns it.
 func (e *Env) AddUser(login, password string, admin bool) store.User {
 	e.t.Helper()

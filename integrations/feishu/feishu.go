@@ -151,16 +151,17 @@ func (c *Client) refused(name string, raw *larkcore.ApiResp, ce larkcore.CodeErr
 // ErrNoUser: nobody on Feishu has that mobile or email.
 var ErrNoUser = errors.New("feishu: no user with that mobile or email")
 
-// UserID finds a user by mobile, else email
+// UserID finds a user by mobile, else by email, in one call
 // (POST /open-apis/contact/v3/users/batch_get_id?user_id_type=user_id).
 func (c *Client) UserID(ctx context.Context, mobile, email string) (string, error) {
 	body := &larkcontact.BatchGetIdUserReqBody{}
-	switch {
-	case mobile != "":
+	if mobile != "" {
 		body.Mobiles = []string{mobile}
-	case email != "":
+	}
+	if email != "" {
 		body.Emails = []string{email}
-	default:
+	}
+	if mobile == "" && email == "" {
 		return "", ErrNoUser
 	}
 	opt, err := c.auth(ctx)

@@ -114,7 +114,7 @@ func testApprovalCreateGetList(t *testing.T, s Integrations) {
 	b := createApproval(t, s, web)
 	c := createApproval(t, s, pendingApproval(bob, store.ApprovalDevKey))
 	_, err = s.UpdateApproval(ctx, c.ID, func(a *store.Approval) ([]store.AuditEvent, error) {
-		a.State, a.NeedsMirror = store.ApprovalApproved, true
+		a.State, a.NeedsMirror, a.InstanceID = store.ApprovalApproved, true, "inst-c"
 		return nil, nil
 	})
 	durNoErr(t, "UpdateApproval", err)
@@ -142,6 +142,7 @@ func testApprovalCreateGetList(t *testing.T, s Integrations) {
 		{store.ApprovalFilter{Kind: store.ApprovalUnlock}, 1, []int64{a.ID}},
 		{store.ApprovalFilter{Platform: "web"}, 2, []int64{d.ID, b.ID}},
 		{store.ApprovalFilter{Work: true}, 2, []int64{c.ID, a.ID}},
+		{store.ApprovalFilter{InstanceID: "inst-c"}, 1, []int64{c.ID}},
 		{store.ApprovalFilter{Limit: 2, Offset: 1}, 4, []int64{c.ID, b.ID}},
 		{store.ApprovalFilter{UserID: bob.ID, State: store.ApprovalPending, Kind: store.ApprovalDevKey}, 1, []int64{b.ID}},
 	} {
@@ -309,6 +310,9 @@ func testAuditEventsAfter(t *testing.T, s Integrations) {
 	if len(none) != 0 {
 		t.Fatalf("AuditEventsAfter of none: %v", none)
 	}
+	if last, err := s.LastAuditEventID(ctx); err != nil || last != 0 {
+		t.Fatalf("LastAuditEventID of none = %d, %v", last, err)
+	}
 	for i := range 5 {
 		// Times out of order: the feed follows ids, not times.
 		durNoErr(t, "AddAuditEvent", s.AddAuditEvent(ctx, store.AuditEvent{
@@ -325,6 +329,9 @@ func testAuditEventsAfter(t *testing.T, s Integrations) {
 		}
 	}
 	durSameTime(t, "At", all[2].At, durableBase.Add(-2*time.Minute))
+	if last, err := s.LastAuditEventID(ctx); err != nil || last != all[4].ID {
+		t.Fatalf("LastAuditEventID = %d, %v; want %d", last, err, all[4].ID)
+	}
 	some, err := s.AuditEventsAfter(ctx, all[1].ID, 2)
 	durNoErr(t, "AuditEventsAfter", err)
 	if len(some) != 2 || some[0].ID != all[2].ID || some[1].ID != all[3].ID {

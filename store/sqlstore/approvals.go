@@ -70,6 +70,9 @@ func (s *Store) ListApprovals(ctx context.Context, f store.ApprovalFilter) ([]st
 	if f.Platform != "" {
 		add(`platform = ?`, f.Platform)
 	}
+	if f.InstanceID != "" {
+		add(`instance_id = ?`, f.InstanceID)
+	}
 	if f.Work {
 		add(`((state = ? AND platform <> 'web') OR needs_mirror OR needs_unlock)`, store.ApprovalPending)
 	}

@@ -37,6 +37,13 @@ func (s *Store) AuditEventsAfter(ctx context.Context, afterID int64, limit int) 
 	return events, wrap("read audit events", rows.Err())
 }
 
+// LastAuditEventID implements store.AuditFeed.
+func (s *Store) LastAuditEventID(ctx context.Context) (int64, error) {
+	var id int64
+	err := s.queryRow(ctx, s.db, `SELECT COALESCE(MAX(id), 0) FROM audit_events`).Scan(&id)
+	return id, wrap("last audit event", err)
+}
+
 const deliveryColumns = `id, event_id, channel, recipient, title, text, priority, state, attempts,
 	created_at, next_at, sent_at, last_error`
 
