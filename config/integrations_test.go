@@ -62,7 +62,9 @@ func TestIntegrationSettings(t *testing.T) {
 		{"configured, web chosen", merge(dingTalkApp, map[string]string{"XTRA_APPROVAL_PLATFORM": "web"}),
 			func(i config.Integrations) bool { return i.ApprovalPlatform == "web" }},
 		{"poll and timeout", map[string]string{"XTRA_APPROVAL_POLL": "5s", "XTRA_PLATFORM_TIMEOUT": "2s"},
-			func(i config.Integrations) bool { return i.ApprovalPoll == 5*time.Second && i.PlatformTimeout == 2*time.Second }},
+			func(i config.Integrations) bool {
+				return i.ApprovalPoll == 5*time.Second && i.PlatformTimeout == 2*time.Second
+			}},
 		{"URLs lose a trailing slash", map[string]string{"XTRA_PUBLIC_URL": "https://auth.example.com/", "XTRA_FEISHU_URL": "http://127.0.0.1:9/"},
 			func(i config.Integrations) bool {
 				return i.PublicURL == "https://auth.example.com" && i.Feishu.URL == "http://127.0.0.1:9"
@@ -70,7 +72,7 @@ func TestIntegrationSettings(t *testing.T) {
 		{"robots and Coding", map[string]string{
 			"XTRA_DINGTALK_ROBOT_URL": "https://oapi.dingtalk.com/robot/send?access_token=t", "XTRA_DINGTALK_ROBOT_SECRET": "SEC1",
 			"XTRA_FEISHU_ROBOT_URL": "https://open.feishu.cn/open-apis/bot/v2/hook/x",
-			"XTRA_CODING_URL": "https://team.coding.net", "XTRA_CODING_TOKEN": "t", "XTRA_CODING_PROJECT": "sec",
+			"XTRA_CODING_URL":       "https://team.coding.net", "XTRA_CODING_TOKEN": "t", "XTRA_CODING_PROJECT": "sec",
 		}, func(i config.Integrations) bool {
 			return i.DingTalkRobot.Configured() && i.DingTalkRobot.Secret == "SEC1" && i.FeishuRobot.Configured() &&
 				i.FeishuRobot.Secret == "" && i.Coding == config.Coding{URL: "https://team.coding.net", Token: "t", Project: "sec"}

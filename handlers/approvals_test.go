@@ -157,7 +157,10 @@ func TestFeishuCallbackChecks(t *testing.T) {
 	url := e.Server.URL + "/api/integrations/feishu/events"
 	now := e.Clock.Now()
 	event := func() ([]byte, map[string][]string) { b, h := p.fei.Event(inst.Code, now); return b, h }
-	sealed := func(payload string) ([]byte, map[string][]string) { b, h := p.fei.Seal([]byte(payload), now); return b, h }
+	sealed := func(payload string) ([]byte, map[string][]string) {
+		b, h := p.fei.Seal([]byte(payload), now)
+		return b, h
+	}
 	tests := []struct {
 		name string
 		make func() ([]byte, map[string][]string)

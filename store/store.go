@@ -376,8 +376,8 @@ type ApprovalFilter struct {
 	Platform   string
 	InstanceID string
 	Work       bool
-	Offset   int
-	Limit    int
+	Offset     int
+	Limit      int
 }
 
 // Approvals is the durable approval table. Every change of an approval is
