@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"xtraauth/account"
 	"xtraauth/store"
@@ -28,6 +29,7 @@ func (s *Service) Work(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	slices.Reverse(owed) // oldest first
 	for _, a := range owed {
 		if a.NeedsUnlock {
 			a = s.unlock(ctx, a)

@@ -251,12 +251,8 @@ func TestUnlockRequestTellsNothing(t *testing.T) {
 	e.AddUser("alice", alicePassword, false)
 	e.AddUser("bob", alicePassword, false)
 	lock(t, e, "alice", xff("198.51.100.1")...)
-	for i, login := range []string{"nobody", "bob", "alice", "ALICE"} {
-		r := requestUnlock(e, login, xff("198.51.100.2")...)
-		wantBody(t, r, 202, accepted)
-		if i == 0 {
-			continue
-		}
+	for _, login := range []string{"nobody", "bob", "alice", "ALICE"} {
+		wantBody(t, requestUnlock(e, login, xff("198.51.100.2")...), 202, accepted)
 	}
 	e.App.Approvals.Wait()
 	list := approvals(t, e, adminToken(e))
