@@ -188,8 +188,8 @@ func TestFeishuCallbackChecks(t *testing.T) {
 			return sealed(`{"type":"event_callback","uuid":"u2","event":{"type":"approval_instance","instance_code":"` + inst.Code + `"}}`)
 		}},
 		{"undecryptable", func() ([]byte, map[string][]string) {
-			b, h := event()
-			b = []byte(`{"encrypt":"` + strings.Repeat("QUJD", 16) + `"}`)
+			_, h := event()
+			b := []byte(`{"encrypt":"` + strings.Repeat("QUJD", 16) + `"}`)
 			ts, nonce := h["X-Lark-Request-Timestamp"][0], h["X-Lark-Request-Nonce"][0]
 			h["X-Lark-Signature"] = []string{signFeishu(ts, nonce, p.fei.EncryptKey, b)}
 			return b, h

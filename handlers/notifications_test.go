@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -375,5 +376,29 @@ func TestNotificationFirstTryWithinTwoSeconds(t *testing.T) {
 			t.Fatal("no alert sent by the running server")
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestSprayingRecordedOnce: the 20th password failure from an address is
+// audited as spraying once, whatever the captcha setting and however many
+// failures race.
+func TestSprayingRecordedOnce(t *testing.T) {
+	t.Parallel()
+	for _, captchaAfter := range []int{0, 2} {
+		t.Run(fmt.Sprintf("captcha after %d", captchaAfter), func(t *testing.T) {
+			t.Parallel()
+			e := apptest.New(t, trustLocalProxy, func(c *config.Config) { c.CaptchaAfter = captchaAfter })
+			var wg sync.WaitGroup
+			for i := range 40 {
+				wg.Go(func() {
+					passwordLogin(e, fmt.Sprintf("user%d", i), badPassword, solved{}, xff("192.0.2.66")...)
+				})
+			}
+			wg.Wait()
+			rows := auditRows(t, e, "address:192.0.2.66", "spraying")
+			if len(rows) != 1 || rows[0].Address != "192.0.2.66" || rows[0].Outcome != "20 password failures within 10m0s" {
+				t.Fatalf("spraying rows %+v", rows)
+			}
+		})
 	}
 }
