@@ -87,7 +87,7 @@ func New(t testing.TB, change ...func(*config.Config)) *Env {
 		t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() { srv.Close(); a.Close() })
+	t.Cleanup(func() { srv.Close(); a.Approvals.Wait(); a.Close() })
 	return &Env{t: t, App: a, Server: srv, Redis: mr, Clock: clock}
 }
 
@@ -105,7 +105,7 @@ func (e *Env) Join(change ...func(*config.Config)) *Env {
 		e.t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler())
-	e.t.Cleanup(func() { srv.Close(); a.Close() })
+	e.t.Cleanup(func() { srv.Close(); a.Approvals.Wait(); a.Close() })
 	return &Env{t: e.t, App: a, Server: srv, Redis: e.Redis, Clock: e.Clock}
 }
 
