@@ -3,9 +3,9 @@ package dingtalk
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"xtraauth/approval"
+	"xtraauth/integrations/internal/kept"
 	"xtraauth/notify"
 	"xtraauth/store"
 )
@@ -19,11 +19,8 @@ const formField = "Request"
 
 // Approvals runs xtraauth's approvals as DingTalk approval instances.
 type Approvals struct {
-	c        *Client
-	settings store.Settings
-
-	mu          sync.Mutex
-	processCode string
+	c           *Client
+	processCode *kept.Code
 }
 
 var _ approval.Platform = (*Approvals)(nil)
@@ -31,45 +28,23 @@ var _ approval.Platform = (*Approvals)(nil)
 // NewApprovals uses processCode, or when empty the template made once and
 // kept in settings.
 func NewApprovals(c *Client, processCode string, settings store.Settings) *Approvals {
-	return &Approvals{c: c, settings: settings, processCode: processCode}
+	return &Approvals{c: c, processCode: kept.New(settings, processCodeKey, processCode, func(ctx context.Context) (string, error) {
+		return c.CreateForm(ctx, "xtraauth", "Requests to xtraauth that need an admin", []string{formField})
+	})}
 }
 
 // Name implements approval.Platform.
 func (a *Approvals) Name() string { return "dingtalk" }
 
-// code returns the template's process code, making the template the first
-// time. Only the process holding the worker's lease submits, so one
-// template is made; should two be, the settings table keeps one code.
-func (a *Approvals) code(ctx context.Context) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.processCode != "" {
-		return a.processCode, nil
-	}
-	code, err := a.settings.Setting(ctx, processCodeKey)
-	if errors.Is(err, store.ErrNotFound) {
-		var made string
-		if made, err = a.c.CreateForm(ctx, "xtraauth", "Requests to xtraauth that need an admin", []string{formField}); err != nil {
-			return "", err
-		}
-		code, err = a.settings.GetOrCreateSetting(ctx, processCodeKey, made)
-	}
-	if err != nil {
-		return "", err
-	}
-	a.processCode = code
-	return code, nil
-}
-
 // Setup makes the template unless one is configured or kept.
 func (a *Approvals) Setup(ctx context.Context) error {
-	_, err := a.code(ctx)
+	_, err := a.processCode.Get(ctx)
 	return err
 }
 
 // Submit implements approval.Platform.
 func (a *Approvals) Submit(ctx context.Context, ap store.Approval, requester store.User, approvers []store.User) (string, error) {
-	code, err := a.code(ctx)
+	code, err := a.processCode.Get(ctx)
 	if err != nil {
 		return "", err
 	}

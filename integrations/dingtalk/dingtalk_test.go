@@ -73,23 +73,6 @@ func TestWrongSecretAndTrouble(t *testing.T) {
 	}
 }
 
-type settings map[string]string
-
-func (s settings) Setting(_ context.Context, key string) (string, error) {
-	if v, ok := s[key]; ok {
-		return v, nil
-	}
-	return "", store.ErrNotFound
-}
-
-func (s settings) GetOrCreateSetting(_ context.Context, key, value string) (string, error) {
-	if v, ok := s[key]; ok {
-		return v, nil
-	}
-	s[key] = value
-	return value, nil
-}
-
 // TestApprovals: the template is made once and kept; an instance has the
 // admins found by mobile as approvers; its decision reads back; a
 // decision made in xtraauth executes the admin's own task.
@@ -98,7 +81,7 @@ func TestApprovals(t *testing.T) {
 	fake := platformtest.NewDingTalk(t)
 	fake.AddUser("1", "dt-admin")
 	fake.AddUser("2", "dt-alice")
-	kept := settings{}
+	kept := platformtest.Settings{}
 	p := dingtalk.NewApprovals(client(fake, time.Now), "", kept)
 	if err := p.Setup(ctx); err != nil {
 		t.Fatal(err)

@@ -3,9 +3,9 @@ package feishu
 import (
 	"context"
 	"errors"
-	"sync"
 
 	"xtraauth/approval"
+	"xtraauth/integrations/internal/kept"
 	"xtraauth/notify"
 	"xtraauth/store"
 )
@@ -16,11 +16,8 @@ const approvalCodeKey = "feishu_approval_code"
 
 // Approvals runs xtraauth's approvals as Feishu approval instances.
 type Approvals struct {
-	c        *Client
-	settings store.Settings
-
-	mu   sync.Mutex
-	code string
+	c    *Client
+	code *kept.Code
 }
 
 var _ approval.Platform = (*Approvals)(nil)
@@ -28,48 +25,27 @@ var _ approval.Platform = (*Approvals)(nil)
 // NewApprovals uses approvalCode, or when empty the definition made (and
 // subscribed to) once and kept in settings.
 func NewApprovals(c *Client, approvalCode string, settings store.Settings) *Approvals {
-	return &Approvals{c: c, settings: settings, code: approvalCode}
+	return &Approvals{c: c, code: kept.New(settings, approvalCodeKey, approvalCode, func(ctx context.Context) (string, error) {
+		made, err := c.CreateApproval(ctx)
+		if err != nil {
+			return "", err
+		}
+		return made, c.Subscribe(ctx, made)
+	})}
 }
 
 // Name implements approval.Platform.
 func (a *Approvals) Name() string { return "feishu" }
 
-// approvalCode returns the definition's code, making it the first time.
-// Only the process holding the worker's lease submits, so one definition is
-// made; should two be, the settings table keeps one code.
-func (a *Approvals) approvalCode(ctx context.Context) (string, error) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if a.code != "" {
-		return a.code, nil
-	}
-	code, err := a.settings.Setting(ctx, approvalCodeKey)
-	if errors.Is(err, store.ErrNotFound) {
-		var made string
-		if made, err = a.c.CreateApproval(ctx); err != nil {
-			return "", err
-		}
-		if err = a.c.Subscribe(ctx, made); err != nil {
-			return "", err
-		}
-		code, err = a.settings.GetOrCreateSetting(ctx, approvalCodeKey, made)
-	}
-	if err != nil {
-		return "", err
-	}
-	a.code = code
-	return code, nil
-}
-
 // Setup makes the definition unless one is configured or kept.
 func (a *Approvals) Setup(ctx context.Context) error {
-	_, err := a.approvalCode(ctx)
+	_, err := a.code.Get(ctx)
 	return err
 }
 
 // Submit implements approval.Platform.
 func (a *Approvals) Submit(ctx context.Context, ap store.Approval, requester store.User, approvers []store.User) (string, error) {
-	code, err := a.approvalCode(ctx)
+	code, err := a.code.Get(ctx)
 	if err != nil {
 		return "", err
 	}

@@ -81,11 +81,13 @@ func TestParse(t *testing.T) {
 		t.Fatalf("url_verification: %+v, %v", ev, err)
 	}
 	for name, mk := range map[string]func() ([]byte, http.Header){
-		"6 minutes old":    func() ([]byte, http.Header) { return seal(t, v1, at.Add(-6*time.Minute)) },
-		"6 minutes ahead":  func() ([]byte, http.Header) { return seal(t, v1, at.Add(6*time.Minute)) },
-		"unsigned event":   func() ([]byte, http.Header) { b, _ := seal(t, v1, at); return b, http.Header{} },
-		"bad timestamp":    func() ([]byte, http.Header) { b, h := seal(t, v1, at); h.Set(feishu.HeaderTimestamp, "x"); return b, h },
-		"v2 with v1 token": func() ([]byte, http.Header) { return seal(t, map[string]any{"token": token, "header": map[string]any{"token": "no"}}, at) },
+		"6 minutes old":   func() ([]byte, http.Header) { return seal(t, v1, at.Add(-6*time.Minute)) },
+		"6 minutes ahead": func() ([]byte, http.Header) { return seal(t, v1, at.Add(6*time.Minute)) },
+		"unsigned event":  func() ([]byte, http.Header) { b, _ := seal(t, v1, at); return b, http.Header{} },
+		"bad timestamp":   func() ([]byte, http.Header) { b, h := seal(t, v1, at); h.Set(feishu.HeaderTimestamp, "x"); return b, h },
+		"v2 with v1 token": func() ([]byte, http.Header) {
+			return seal(t, map[string]any{"token": token, "header": map[string]any{"token": "no"}}, at)
+		},
 	} {
 		b, h := mk()
 		if _, err := cb.Parse(h, b); !errors.Is(err, feishu.ErrBadCallback) {

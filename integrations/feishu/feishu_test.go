@@ -14,23 +14,6 @@ import (
 	"xtraauth/store"
 )
 
-type settings map[string]string
-
-func (s settings) Setting(_ context.Context, key string) (string, error) {
-	if v, ok := s[key]; ok {
-		return v, nil
-	}
-	return "", store.ErrNotFound
-}
-
-func (s settings) GetOrCreateSetting(_ context.Context, key, value string) (string, error) {
-	if v, ok := s[key]; ok {
-		return v, nil
-	}
-	s[key] = value
-	return value, nil
-}
-
 func newClient(fake *platformtest.Feishu, secret string) *feishu.Client {
 	return feishu.New(feishu.Config{AppID: fake.AppID, AppSecret: secret, URL: fake.URL(), Timeout: 300 * time.Millisecond, Now: time.Now})
 }
@@ -58,7 +41,7 @@ func TestApprovalsAndMessages(t *testing.T) {
 	fake.AddUser(platformtest.FeishuUser{UserID: "fs-admin", Mobile: "1"})
 	fake.AddUser(platformtest.FeishuUser{UserID: "fs-boss", Email: "boss@example.com"})
 	fake.AddUser(platformtest.FeishuUser{UserID: "fs-alice", Email: "alice@example.com"})
-	kept := settings{}
+	kept := platformtest.Settings{}
 	c := newClient(fake, fake.AppSecret)
 	p := feishu.NewApprovals(c, "", kept)
 	admin, boss := store.User{Login: "admin", Mobile: "1"}, store.User{Login: "boss", Mobile: "7", Email: "boss@example.com"}
