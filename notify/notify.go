@@ -79,14 +79,13 @@ type Deps struct {
 type Sender struct {
 	d Deps
 
-	mu   sync.Mutex           // one Tick at a time
-	gaps map[int64]time.Time  // first missing id of a hole → when first seen
-	hold map[string]time.Time // channel → no sends before (it just failed)
+	mu   sync.Mutex          // one Tick at a time
+	gaps map[int64]time.Time // first missing id of a hole → when first seen
 }
 
 // New makes a Sender.
 func New(d Deps) *Sender {
-	return &Sender{d: d, gaps: map[int64]time.Time{}, hold: map[string]time.Time{}}
+	return &Sender{d: d, gaps: map[int64]time.Time{}}
 }
 
 // Start puts the cursor at the end of the audit trail unless it was set
@@ -173,60 +172,53 @@ func (s *Sender) holeExpired(id int64, now time.Time) bool {
 
 // send delivers what is due, each channel in its own goroutine, so a
 // platform that hangs delays only its own messages. A channel stops at its
-// first failure and waits out that delivery's backoff.
+// first failure, and all its due deliveries wait out that one's backoff
+// (kept in SQL, so a process taking over the lease waits too).
 func (s *Sender) send(ctx context.Context) error {
-	now := s.d.Now()
-	due, err := s.d.Store.DueDeliveries(ctx, now, sendBatch)
+	due, err := s.d.Store.DueDeliveries(ctx, s.d.Now(), sendBatch)
 	if err != nil {
 		return err
 	}
 	byChannel := map[string][]store.Delivery{}
 	for _, d := range due {
-		if now.Before(s.hold[d.Channel]) {
-			continue
-		}
 		byChannel[d.Channel] = append(byChannel[d.Channel], d)
 	}
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	var errs []error
+	errs := make(chan error, len(byChannel))
 	for name, list := range byChannel {
-		wg.Go(func() {
-			until, err := s.sendAll(ctx, name, list)
-			mu.Lock()
-			defer mu.Unlock()
-			if !until.IsZero() {
-				s.hold[name] = until
-			}
-			errs = append(errs, err)
-		})
+		wg.Go(func() { errs <- s.sendAll(ctx, name, list) })
 	}
 	wg.Wait()
-	return errors.Join(errs...)
+	close(errs)
+	var all []error
+	for err := range errs {
+		all = append(all, err)
+	}
+	return errors.Join(all...)
 }
 
 var errNotConfigured = Permanent(errors.New("the channel is no longer configured"))
 
-// sendAll sends one channel's due deliveries in order until one fails,
-// and returns until when the channel is then held back.
-func (s *Sender) sendAll(ctx context.Context, name string, list []store.Delivery) (time.Time, error) {
+// sendAll sends one channel's due deliveries in order until one fails.
+func (s *Sender) sendAll(ctx context.Context, name string, list []store.Delivery) error {
 	ch := s.d.Channels[name]
 	for _, d := range list {
 		if held, err := s.d.Lease.Held(ctx); err != nil || !held {
-			return time.Time{}, err
+			return err
 		}
 		sendErr := errNotConfigured
 		if ch != nil {
 			sendErr = s.deliver(ctx, ch, d)
 		}
-		if err := s.finish(ctx, d, sendErr, isPermanent(sendErr)); err != nil {
-			return time.Time{}, err
+		next, err := s.finish(ctx, d, sendErr)
+		if err != nil {
+			return err
 		}
 		if sendErr != nil && !isPermanent(sendErr) {
-			return s.d.Now().Add(backoff(d.Attempts + 1)), nil
+			return s.d.Store.DelayDeliveries(ctx, name, next)
 		}
 	}
-	return time.Time{}, nil
+	return nil
 }
 
 func (s *Sender) deliver(ctx context.Context, ch Channel, d store.Delivery) error {
@@ -243,16 +235,16 @@ func (s *Sender) deliver(ctx context.Context, ch Channel, d store.Delivery) erro
 	return ch.Send(ctx, to, Message{Title: d.Title, Text: d.Text, Priority: d.Priority})
 }
 
-// finish records a delivery's attempt: sent, to be retried, or given up
-// (permanent failures, and any after 24 h).
-func (s *Sender) finish(ctx context.Context, d store.Delivery, sendErr error, permanent bool) error {
+// finish records a delivery's attempt: sent, to be retried (at the time
+// it returns), or given up (permanent failures, and any after 24 h).
+func (s *Sender) finish(ctx context.Context, d store.Delivery, sendErr error) (time.Time, error) {
 	now := s.d.Now().UTC()
 	d.Attempts++
 	outcome := "sent"
 	switch {
 	case sendErr == nil:
 		d.State, d.SentAt, d.LastError = store.DeliverySent, &now, ""
-	case permanent || now.Sub(d.CreatedAt) >= giveUp:
+	case isPermanent(sendErr) || now.Sub(d.CreatedAt) >= giveUp:
 		d.State, d.LastError, outcome = store.DeliveryFailed, sendErr.Error(), "failed"
 	default:
 		d.NextAt, d.LastError, outcome = now.Add(backoff(d.Attempts)), sendErr.Error(), "retry"
@@ -262,9 +254,9 @@ func (s *Sender) finish(ctx context.Context, d store.Delivery, sendErr error, pe
 		s.d.Log.Warn("notification not delivered", "channel", d.Channel, "event", d.EventID, "attempt", d.Attempts, "err", sendErr)
 	}
 	if err := s.d.Store.RecordIntegration(ctx, d.Channel, now, d.LastError); err != nil {
-		return err
+		return d.NextAt, err
 	}
-	return s.d.Store.UpdateDelivery(ctx, d)
+	return d.NextAt, s.d.Store.UpdateDelivery(ctx, d)
 }
 
 // backoff is the wait after the nth failed attempt: 1 s, 2 s, 4 s... 30 s.

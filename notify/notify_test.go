@@ -292,3 +292,28 @@ func openPostgres(t *testing.T, base string) *sqlstore.Store {
 	t.Cleanup(func() { db.Close() })
 	return db
 }
+
+// TestAFailingChannelDoesNotStarveOthers: a platform that is down holds
+// back its own deliveries only, however many are queued.
+func TestAFailingChannelDoesNotStarveOthers(t *testing.T) {
+	db := openSQLite(t)
+	down, up := &robot{fail: errors.New("HTTP 500")}, &robot{}
+	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	s := notify.New(notify.Deps{Store: db, Users: db,
+		Channels: map[string]notify.Channel{notify.DingTalkRobot: down, notify.FeishuRobot: up},
+		Lease:    leader{}, Timeout: time.Second, Now: c.now, Metrics: noMetrics{},
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
+	for range 150 {
+		lockRow(t, db, db.DB(), 0, "192.0.2.1")
+	}
+	tick(t, s)
+	tick(t, s)
+	tick(t, s)
+	if got := len(up.texts()); got != 150 {
+		t.Fatalf("the working robot got %d of 150", got)
+	}
+	pending, err := db.PendingDeliveries(context.Background())
+	if err != nil || pending[notify.DingTalkRobot] != 150 || pending[notify.FeishuRobot] != 0 {
+		t.Fatalf("pending %v, %v", pending, err)
+	}
+}

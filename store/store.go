@@ -438,6 +438,9 @@ type Outbox interface {
 	// UpdateDelivery writes d's State, Attempts, NextAt, SentAt and
 	// LastError; ErrNotFound if there is no such delivery.
 	UpdateDelivery(ctx context.Context, d Delivery) error
+	// DelayDeliveries moves the pending deliveries of channel that are due
+	// before until to until (a channel backing off after a failure).
+	DelayDeliveries(ctx context.Context, channel string, until time.Time) error
 	// PendingDeliveries counts pending deliveries by channel.
 	PendingDeliveries(ctx context.Context) (map[string]int, error)
 	// Cursor reads a named position (0 if never set); SetCursor writes it.

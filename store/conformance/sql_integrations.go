@@ -395,6 +395,21 @@ func testDeliveries(t *testing.T, s Integrations) {
 		t.Fatalf("due later: %+v", due)
 	}
 	durSameTime(t, "NextAt", due[0].NextAt, t0.Add(time.Minute))
+	// A channel backing off: its other due deliveries wait too; later
+	// ones and other channels are left alone.
+	durNoErr(t, "DelayDeliveries", s.DelayDeliveries(ctx, "coding", t0.Add(2*time.Minute)))
+	due, err = s.DueDeliveries(ctx, t0.Add(2*time.Minute-time.Millisecond), 10)
+	durNoErr(t, "DueDeliveries after a delay", err)
+	if len(due) != 0 {
+		t.Fatalf("due after a delay: %+v", due)
+	}
+	due, err = s.DueDeliveries(ctx, t0.Add(2*time.Hour), 10)
+	durNoErr(t, "DueDeliveries after a delay", err)
+	if len(due) != 3 || due[0].ID != retry.ID {
+		t.Fatalf("due after a delay: %+v", due)
+	}
+	durSameTime(t, "delayed NextAt", due[0].NextAt, t0.Add(2*time.Minute))
+	durSameTime(t, "later NextAt", due[1].NextAt, t0.Add(time.Hour))
 	pending, err := s.PendingDeliveries(ctx)
 	durNoErr(t, "PendingDeliveries", err)
 	if fmt.Sprint(pending) != "map[coding:1 dingtalk:2]" {

@@ -102,6 +102,13 @@ func (s *Store) UpdateDelivery(ctx context.Context, d store.Delivery) error {
 	return oneRow(res, err, fmt.Sprintf("update delivery %d", d.ID))
 }
 
+// DelayDeliveries implements store.Outbox.
+func (s *Store) DelayDeliveries(ctx context.Context, channel string, until time.Time) error {
+	_, err := s.exec(ctx, s.db, `UPDATE deliveries SET next_at = ? WHERE channel = ? AND state = ? AND next_at < ?`,
+		s.timeArg(until), channel, store.DeliveryPending, s.timeArg(until))
+	return wrap("delay deliveries", err)
+}
+
 // PendingDeliveries implements store.Outbox.
 func (s *Store) PendingDeliveries(ctx context.Context) (map[string]int, error) {
 	rows, err := s.query(ctx, s.db,
