@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
@@ -52,7 +53,7 @@ func report(cmd *cobra.Command, results map[string]error) error {
 		if err := results[name]; err != nil {
 			line, failed = err.Error(), failed+1
 		}
-		if len(results) > 1 {
+		if len(results) > 1 && !strings.HasPrefix(line, name+": ") {
 			line = name + ": " + line
 		}
 		fmt.Fprintln(cmd.OutOrStdout(), line)

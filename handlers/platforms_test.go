@@ -75,9 +75,10 @@ func (p *platforms) codingOn(c *config.Config) {
 	c.Integrations.Coding = config.Coding{URL: p.coding.URL(), Token: p.coding.Token, Project: p.coding.Project}
 }
 
-// quick bounds platform calls, so hanging fakes cost little.
+// quick bounds platform calls, so hanging fakes cost little, and turns
+// links in messages on.
 func quick(c *config.Config) {
-	c.Integrations.PlatformTimeout = 300 * time.Millisecond
+	c.Integrations.PlatformTimeout = 2 * time.Second
 	c.Integrations.PublicURL = "https://auth.example.com"
 }
 
@@ -98,7 +99,8 @@ func (p *platforms) secrets() []string {
 func newPlatformEnv(t *testing.T, p *platforms, change ...func(*config.Config)) (*apptest.Env, store.User) {
 	t.Helper()
 	e := apptest.New(t, append([]func(*config.Config){quick}, change...)...)
-	p.dingRobot.Now, p.feiRobot.Now = e.Clock.Now, e.Clock.Now
+	p.dingRobot.SetClock(e.Clock.Now)
+	p.feiRobot.SetClock(e.Clock.Now)
 	admin, err := e.App.Accounts.UserByLogin(context.Background(), "admin")
 	if err != nil {
 		t.Fatal(err)

@@ -15,7 +15,7 @@ import (
 func TestCoding(t *testing.T) {
 	ctx := context.Background()
 	fake := platformtest.NewCoding(t)
-	c := coding.New(coding.Config{URL: fake.URL(), Token: fake.Token, Project: fake.Project, Timeout: 300 * time.Millisecond})
+	c := coding.New(coding.Config{URL: fake.URL(), Token: fake.Token, Project: fake.Project, Timeout: 2 * time.Second})
 	if err := c.Check(ctx); err != nil {
 		t.Fatal(err)
 	}

@@ -16,7 +16,7 @@ import (
 
 func client(fake *platformtest.DingTalk, now func() time.Time) *dingtalk.Client {
 	return dingtalk.New(dingtalk.Config{AppKey: fake.AppKey, AppSecret: fake.AppSecret, AgentID: fake.AgentID,
-		APIURL: fake.URL(), OAPIURL: fake.URL(), Timeout: 300 * time.Millisecond, Now: now})
+		APIURL: fake.URL(), OAPIURL: fake.URL(), Timeout: 2 * time.Second, Now: now})
 }
 
 // TestAccessToken: fetched once, kept until shortly before it expires, and
@@ -55,7 +55,7 @@ func TestWrongSecretAndTrouble(t *testing.T) {
 	ctx := context.Background()
 	fake := platformtest.NewDingTalk(t)
 	c := dingtalk.New(dingtalk.Config{AppKey: fake.AppKey, AppSecret: "wrong", APIURL: fake.URL(), OAPIURL: fake.URL(),
-		Timeout: 300 * time.Millisecond, Now: time.Now})
+		Timeout: 2 * time.Second, Now: time.Now})
 	if _, err := c.AccessToken(ctx); err == nil || !strings.Contains(err.Error(), "invalidClientIdOrSecret") {
 		t.Fatalf("wrong secret: %v", err)
 	}

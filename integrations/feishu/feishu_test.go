@@ -15,7 +15,7 @@ import (
 )
 
 func newClient(fake *platformtest.Feishu, secret string) *feishu.Client {
-	return feishu.New(feishu.Config{AppID: fake.AppID, AppSecret: secret, URL: fake.URL(), Timeout: 300 * time.Millisecond, Now: time.Now})
+	return feishu.New(feishu.Config{AppID: fake.AppID, AppSecret: secret, URL: fake.URL(), Timeout: 2 * time.Second, Now: time.Now})
 }
 
 // TestClientsOfOneAppID: two clients of one app id with different secrets

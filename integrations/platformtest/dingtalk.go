@@ -11,7 +11,7 @@ import (
 // DingTalk fakes the DingTalk app APIs xtraauth calls, on one server for
 // both api.dingtalk.com and oapi.dingtalk.com.
 type DingTalk struct {
-	*fake
+	fake
 	AppKey, AppSecret, AgentID string
 
 	token     string
@@ -60,7 +60,7 @@ func NewDingTalk(t testing.TB) *DingTalk {
 	mux.HandleFunc("GET /v1.0/workflow/processInstances", d.v1(d.getInstance))
 	mux.HandleFunc("POST /v1.0/workflow/processInstances/execute", d.v1(d.execute))
 	mux.HandleFunc("POST /v1.0/workflow/processInstances/terminate", d.v1(d.terminate))
-	d.fake = startFake(t, mux)
+	d.start(t, mux)
 	return d
 }
 

@@ -40,8 +40,10 @@ type fake struct {
 	release chan struct{}
 }
 
-func startFake(t testing.TB, mux *http.ServeMux) *fake {
-	f := &fake{release: make(chan struct{})}
+// start serves mux behind the fault; it runs before the fake is shared,
+// so every handler sees the fake complete.
+func (f *fake) start(t testing.TB, mux *http.ServeMux) {
+	f.release = make(chan struct{})
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.mu.Lock()
 		fault := f.fault
@@ -63,7 +65,6 @@ func startFake(t testing.TB, mux *http.ServeMux) *fake {
 		}
 	}))
 	t.Cleanup(func() { close(f.release); f.srv.Close() })
-	return f
 }
 
 // URL is the fake's base URL.

@@ -16,7 +16,7 @@ import (
 // Feishu fakes the Feishu open APIs xtraauth calls, and sends event
 // callbacks as Feishu does.
 type Feishu struct {
-	*fake
+	fake
 	AppID, AppSecret              string
 	VerificationToken, EncryptKey string
 
@@ -64,7 +64,7 @@ func NewFeishu(t testing.TB, appID string) *Feishu {
 	mux.HandleFunc("POST /open-apis/approval/v4/tasks/approve", f.authed(f.decideTask("APPROVED")))
 	mux.HandleFunc("POST /open-apis/approval/v4/tasks/reject", f.authed(f.decideTask("REJECTED")))
 	mux.HandleFunc("POST /open-apis/im/v1/messages", f.authed(f.message))
-	f.fake = startFake(t, mux)
+	f.start(t, mux)
 	return f
 }
 

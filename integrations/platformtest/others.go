@@ -12,10 +12,10 @@ import (
 
 // Robot fakes a DingTalk or Feishu group robot that requires signatures.
 type Robot struct {
-	*fake
+	fake
 	Secret string
-	Now    func() time.Time // the platform's clock, for timestamp checks
 
+	now      func() time.Time // the platform's clock, for timestamp checks
 	feishu   bool
 	token    string
 	messages []string
@@ -32,11 +32,11 @@ func NewFeishuRobot(t testing.TB, now func() time.Time) *Robot {
 }
 
 func startRobot(t testing.TB, feishu bool, now func() time.Time) *Robot {
-	r := &Robot{Secret: randomID("SEC"), Now: now, feishu: feishu, token: randomID("")}
+	r := &Robot{Secret: randomID("SEC"), now: now, feishu: feishu, token: randomID("")}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /robot/send", r.dingTalk)
 	mux.HandleFunc("POST /open-apis/bot/v2/hook/{token}", r.feishuHook)
-	r.fake = startFake(t, mux)
+	r.start(t, mux)
 	return r
 }
 
@@ -59,9 +59,19 @@ func (r *Robot) Messages() []string {
 	return append([]string(nil), r.messages...)
 }
 
+// SetClock sets the platform's clock, for timestamp checks.
+func (r *Robot) SetClock(now func() time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.now = now
+}
+
 // fresh: both platforms refuse timestamps more than an hour away.
 func (r *Robot) fresh(at time.Time) bool {
-	d := r.Now().Sub(at)
+	r.mu.Lock()
+	now := r.now
+	r.mu.Unlock()
+	d := now().Sub(at)
 	return d < time.Hour && d > -time.Hour
 }
 
@@ -122,7 +132,7 @@ func (r *Robot) feishuHook(w http.ResponseWriter, req *http.Request) {
 
 // Coding fakes Coding's Open API: issues in one project.
 type Coding struct {
-	*fake
+	fake
 	Token, Project string
 	issues         []CodingIssue
 }
@@ -135,7 +145,7 @@ func NewCoding(t testing.TB) *Coding {
 	c := &Coding{Token: randomID("coding-"), Project: "security"}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /open-api", c.openAPI)
-	c.fake = startFake(t, mux)
+	c.start(t, mux)
 	return c
 }
 

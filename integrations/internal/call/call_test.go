@@ -32,7 +32,7 @@ func TestErrorsNeverShowTheURL(t *testing.T) {
 		}
 	}))
 	defer srv.Close()
-	client := &http.Client{Timeout: 200 * time.Millisecond}
+	client := &http.Client{Timeout: 2 * time.Second}
 	const token = "s3cret-token"
 	for path, want := range map[string]string{
 		"/hang": "x: timed out", "/500": "x: HTTP 500: long failure", "/garbage": "x: the answer is not the JSON expected: <html>",
