@@ -71,11 +71,13 @@ type Service struct {
 	// dummyHash is verified for unknown logins, so that they cost the same
 	// time as known ones.
 	dummyHash string
+	costs     *evenCost
 }
 
 // New makes a Service.
 func New(ctx context.Context, d Deps) (*Service, error) {
-	s := &Service{users: d.Users, devKeys: d.DevKeys, tenants: d.Tenants, sessions: d.Sessions, gate: d.Gate, hasher: d.Hasher, audit: d.Audit, now: d.Now}
+	s := &Service{users: d.Users, devKeys: d.DevKeys, tenants: d.Tenants, sessions: d.Sessions, gate: d.Gate,
+		hasher: d.Hasher, audit: d.Audit, now: d.Now, costs: newEvenCost()}
 	random := make([]byte, 16)
 	if _, err := rand.Read(random); err != nil {
 		return nil, err
@@ -109,9 +111,10 @@ func (s *Service) CheckPassword(ctx context.Context, a Attempt, password string)
 	return u, ok, nil
 }
 
-// verifyPassword pays one hash for unknown logins like for known ones, so
-// that time does not tell which logins exist; a disabled user's right
-// password is a plain false.
+// verifyPassword pays one hash for unknown logins like for known ones, and
+// pads every refusal to the cost of the dearest kind of stored hash, so
+// that time does not tell which logins exist or how their hashes were
+// made; a disabled user's right password is a plain false.
 func (s *Service) verifyPassword(ctx context.Context, login, password string) (store.User, bool, error) {
 	u, err := s.users.GetUserByLogin(ctx, login)
 	known := err == nil
@@ -122,23 +125,58 @@ func (s *Service) verifyPassword(ctx context.Context, login, password string) (s
 	if known && u.PasswordHash != "" {
 		hash = u.PasswordHash
 	}
-	ok, rehash, err := s.hasher.Verify(ctx, password, hash)
+	ok, rehash, took, err := s.hasher.verify(ctx, password, hash)
 	if errors.Is(err, ErrBadHash) {
 		// A stored hash we cannot read is a wrong password; pay the dummy's
 		// hash anyway, so that its quick refusal does not stand out.
+		hash = s.dummyHash
 		ok, rehash = false, false
-		_, _, err = s.hasher.Verify(ctx, password, s.dummyHash)
+		_, _, took, err = s.hasher.verify(ctx, password, hash)
 	}
 	if err != nil {
 		return store.User{}, false, err
 	}
+	s.costs.observe(hashKind(hash), took)
 	if !known || !ok || u.Disabled || u.PasswordHash == "" {
+		s.costs.pad(ctx, took)
 		return store.User{}, false, nil
 	}
 	if rehash {
 		s.upgradeHash(ctx, u.ID, password)
 	}
 	return u, true, nil
+}
+
+// LearnHashCosts measures, once per kind of password hash stored (bcrypt
+// of each cost, argon2id of each set of parameters), what verifying one
+// costs, so that refusals are padded to the dearest kind from the start
+// rather than from the first login of such a user. It reads every user, a
+// page at a time; the server runs it in the background at start.
+func (s *Service) LearnHashCosts(ctx context.Context) error {
+	examples := map[string]string{}
+	const pageSize = 1000
+	for offset := 0; ; offset += pageSize {
+		users, _, err := s.users.ListUsers(ctx, store.UserFilter{Offset: offset, Limit: pageSize})
+		if err != nil {
+			return err
+		}
+		for _, u := range users {
+			if kind := hashKind(u.PasswordHash); kind != "" && examples[kind] == "" {
+				examples[kind] = u.PasswordHash
+			}
+		}
+		if len(users) < pageSize {
+			break
+		}
+	}
+	for kind, hash := range examples {
+		_, _, took, err := s.hasher.verify(ctx, rand.Text(), hash)
+		if err != nil {
+			return err
+		}
+		s.costs.observe(kind, took)
+	}
+	return nil
 }
 
 // upgradeHash replaces an imported bcrypt hash (or old argon2id parameters);
@@ -154,14 +192,18 @@ func (s *Service) upgradeHash(ctx context.Context, id int64, password string) {
 	})
 }
 
-// RecordLogin notes the time of a good login.
-func (s *Service) RecordLogin(ctx context.Context, id int64) error {
+// RecordLogin notes the time of a good login of u, at most once a minute
+// (a job logging in many times a second must not queue on the database's
+// write lock), and returns the user as stored now.
+func (s *Service) RecordLogin(ctx context.Context, u store.User) (store.User, error) {
 	at := s.now().UTC()
-	_, err := s.users.UpdateUser(ctx, id, func(u *store.User) error {
+	if u.LastLoginAt != nil && at.Sub(*u.LastLoginAt) < touchEvery {
+		return s.users.GetUser(ctx, u.ID)
+	}
+	return s.users.UpdateUser(ctx, u.ID, func(u *store.User) error {
 		u.LastLoginAt = &at
 		return nil
 	})
-	return err
 }
 
 // User returns an enabled or disabled user by id.

@@ -77,8 +77,11 @@ func (s *Service) RevokeDevKey(ctx context.Context, id int64) error {
 }
 
 // CheckDevKey reports whether key belongs to the enabled user with the
-// attempt's login, behind the gate's per-address count. Both lookups always
-// run, so time does not tell which logins exist.
+// attempt's login. A key carries 122 random bits and costs one SHA-256, so
+// it is checked first and only a wrong one is counted (against the address,
+// never the login): a job with any number of workers is never refused its
+// own right key. Both lookups always run, so time does not tell which
+// logins exist.
 func (s *Service) CheckDevKey(ctx context.Context, a Attempt, key string) (store.User, bool, error) {
 	if err := s.gate.EnterDevKey(ctx, a); err != nil {
 		return store.User{}, false, err
@@ -98,24 +101,37 @@ func (s *Service) CheckDevKey(ctx context.Context, a Attempt, key string) (store
 	return u, true, nil
 }
 
-// ResolveDevKey finds the enabled user a dev_key used as a token belongs to.
-func (s *Service) ResolveDevKey(ctx context.Context, key string) (store.User, bool, error) {
-	k, err := s.devKeys.GetDevKeyByHash(ctx, store.Digest(key))
-	if errors.Is(err, store.ErrNotFound) {
-		return store.User{}, false, nil
-	}
-	if err != nil {
+// ResolveDevKey finds the enabled user a dev_key used as a token belongs
+// to, behind the same per-address count as dev_key logins.
+func (s *Service) ResolveDevKey(ctx context.Context, address, key string) (store.User, bool, error) {
+	a := Attempt{Address: address}
+	if err := s.gate.EnterDevKey(ctx, a); err != nil {
 		return store.User{}, false, err
 	}
-	u, err := s.users.GetUser(ctx, k.UserID)
-	if errors.Is(err, store.ErrNotFound) || (err == nil && u.Disabled) {
-		return store.User{}, false, nil
+	u, k, err := s.devKeyUser(ctx, key)
+	ok := err == nil
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.User{}, false, err
 	}
-	if err != nil {
+	if err := s.gate.FinishDevKey(ctx, a, ok); err != nil || !ok {
 		return store.User{}, false, err
 	}
 	s.touch(ctx, k)
 	return u, true, nil
+}
+
+// devKeyUser finds a key and its enabled user; store.ErrNotFound when
+// either is missing or the user is disabled.
+func (s *Service) devKeyUser(ctx context.Context, key string) (store.User, store.DevKey, error) {
+	k, err := s.devKeys.GetDevKeyByHash(ctx, store.Digest(key))
+	if err != nil {
+		return store.User{}, store.DevKey{}, err
+	}
+	u, err := s.users.GetUser(ctx, k.UserID)
+	if err == nil && u.Disabled {
+		err = store.ErrNotFound
+	}
+	return u, k, err
 }
 
 // touch records use; losing one such write is harmless, so errors are dropped.

@@ -44,11 +44,11 @@ func TestChangesAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	newPw := "new-alice-pw"
-	if _, err := s.Update(ctx, account.Actor{User: alice, Address: "192.0.2.2"}, alice.ID, account.Change{Password: &newPw, OldPassword: "alice-pw"}); err != nil {
+	if _, err := s.Update(ctx, account.Actor{User: store.IdentityOf(alice), Address: "192.0.2.2"}, alice.ID, account.Change{Password: &newPw, OldPassword: "alice-pw"}); err != nil {
 		t.Fatal(err)
 	}
 	yes := true
-	if _, err := s.Update(ctx, account.Actor{User: admin, Address: "192.0.2.3"}, alice.ID, account.Change{Disabled: &yes}); err != nil {
+	if _, err := s.Update(ctx, account.Actor{User: store.IdentityOf(admin), Address: "192.0.2.3"}, alice.ID, account.Change{Disabled: &yes}); err != nil {
 		t.Fatal(err)
 	}
 	// Disabling again is no new event; the CLI's changes name it.

@@ -59,7 +59,7 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 		return "", err
 	}
 	var key []byte
-	err := h.run(ctx, func() {
+	_, err := h.run(ctx, func() {
 		key = argon2.IDKey([]byte(password), salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	})
 	if err != nil {
@@ -73,35 +73,56 @@ func (h *Hasher) Hash(ctx context.Context, password string) (string, error) {
 // Verify reports whether password matches encoded (argon2id PHC or bcrypt),
 // and whether the hash should be replaced by one with the current parameters.
 func (h *Hasher) Verify(ctx context.Context, password, encoded string) (ok, rehash bool, err error) {
+	ok, rehash, _, err = h.verify(ctx, password, encoded)
+	return ok, rehash, err
+}
+
+// verify is Verify that also tells how long the hash took to compute
+// (waiting for a slot not counted).
+func (h *Hasher) verify(ctx context.Context, password, encoded string) (ok, rehash bool, took time.Duration, err error) {
 	switch {
 	case strings.HasPrefix(encoded, "$argon2id$"):
 		p, salt, want, err := parseArgon2id(encoded)
 		if err != nil {
-			return false, false, err
+			return false, false, 0, err
 		}
 		var got []byte
-		if err := h.run(ctx, func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want))) }); err != nil {
-			return false, false, err
+		took, err := h.run(ctx, func() { got = argon2.IDKey([]byte(password), salt, p.Time, p.Memory, p.Threads, uint32(len(want))) })
+		if err != nil {
+			return false, false, 0, err
 		}
 		ok = subtle.ConstantTimeCompare(got, want) == 1
-		return ok, ok && p != h.comparable(), nil
+		return ok, ok && p != h.comparable(), took, nil
 	case isBcrypt(encoded):
 		if _, err := bcrypt.Cost([]byte(encoded)); err != nil { // malformed: refuse before taking a slot
-			return false, false, fmt.Errorf("%w: %v", ErrBadHash, err)
+			return false, false, 0, fmt.Errorf("%w: %v", ErrBadHash, err)
 		}
 		var cmpErr error
-		if err := h.run(ctx, func() { cmpErr = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) }); err != nil {
-			return false, false, err
+		took, err := h.run(ctx, func() { cmpErr = bcrypt.CompareHashAndPassword([]byte(encoded), []byte(password)) })
+		if err != nil {
+			return false, false, 0, err
 		}
 		switch {
 		case errors.Is(cmpErr, bcrypt.ErrMismatchedHashAndPassword):
-			return false, false, nil
+			return false, false, took, nil
 		case cmpErr != nil: // a malformed bcrypt string: too short, bad cost, bad salt
-			return false, false, fmt.Errorf("%w: %v", ErrBadHash, cmpErr)
+			return false, false, 0, fmt.Errorf("%w: %v", ErrBadHash, cmpErr)
 		}
-		return true, true, nil
+		return true, true, took, nil
 	}
-	return false, false, ErrBadHash
+	return false, false, 0, ErrBadHash
+}
+
+// hashKind names what a stored hash costs to verify: its algorithm and
+// parameters ("" for a hash of no known format).
+func hashKind(encoded string) string {
+	if p, _, _, err := parseArgon2id(encoded); err == nil {
+		return fmt.Sprintf("argon2id m=%d,t=%d,p=%d", p.Memory, p.Time, p.Threads)
+	}
+	if cost, err := bcrypt.Cost([]byte(encoded)); err == nil && isBcrypt(encoded) {
+		return fmt.Sprintf("bcrypt %d", cost)
+	}
+	return ""
 }
 
 // comparable is the part of the parameters a stored hash records.
@@ -109,23 +130,24 @@ func (h *Hasher) comparable() HashParams {
 	return HashParams{Time: h.params.Time, Memory: h.params.Memory, Threads: h.params.Threads}
 }
 
-func (h *Hasher) run(ctx context.Context, work func()) error {
+func (h *Hasher) run(ctx context.Context, work func()) (time.Duration, error) {
 	timer := time.NewTimer(h.wait)
 	defer timer.Stop()
 	select {
 	case h.slots <- struct{}{}:
 	case <-timer.C:
-		return ErrBusy
+		return 0, ErrBusy
 	case <-ctx.Done():
-		return ctx.Err()
+		return 0, ctx.Err()
 	}
 	defer func() { <-h.slots }()
 	start := time.Now()
 	work()
+	took := time.Since(start)
 	if h.observe != nil {
-		h.observe(time.Since(start))
+		h.observe(took)
 	}
-	return nil
+	return took, nil
 }
 
 func isBcrypt(s string) bool {

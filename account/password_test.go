@@ -339,7 +339,7 @@ func TestPoolBoundsConcurrency(t *testing.T) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			err := h.run(context.Background(), func() {
+			_, err := h.run(context.Background(), func() {
 				mu.Lock()
 				running++
 				peak = max(peak, running)

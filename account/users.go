@@ -14,7 +14,7 @@ const maxFieldLen = 255
 
 // Actor is who asks for a change, and through which session.
 type Actor struct {
-	User          store.User
+	User          store.Identity
 	SessionDigest string // the session that asks; kept on a password change
 	Address       string
 }
@@ -96,7 +96,9 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 		return store.User{}, err
 	}
 	switch {
-	case updated.Disabled || (hash != "" && !self):
+	case updated.Disabled || (hash != "" && !self) || store.IdentityOf(updated) != store.IdentityOf(current):
+		// Sessions carry the identity, so a change of it ends them, as
+		// disabling and someone else's reset do.
 		return updated, s.sessions.DeleteUserSessions(ctx, id, "")
 	case hash != "":
 		return updated, s.sessions.DeleteUserSessions(ctx, id, actor.SessionDigest)

@@ -22,6 +22,7 @@ import (
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
 	"xtraauth/config"
+	"xtraauth/credential"
 	"xtraauth/dms"
 	"xtraauth/handlers"
 	"xtraauth/integrations"
@@ -121,6 +122,7 @@ func (a *App) openSQL(ctx context.Context) error {
 	if err != nil {
 		return fmt.Errorf("XTRA_DATABASE_URL: %w", err)
 	}
+	s.SetPool(a.Cfg.DatabasePool)
 	a.SQL = s
 	return nil
 }
@@ -266,7 +268,7 @@ func (a *App) Handler() http.Handler {
 		Accounts: a.Accounts,
 		Login:    login.New(a.Accounts, a.Sessions),
 		Sessions: a.Sessions,
-		Resolver: session.NewResolver(a.Sessions, a.Accounts, a.DMS, a.OAuth),
+		Resolver: credential.NewResolver(a.Sessions, a.Accounts, a.OAuth, a.DMS),
 		DMS:      a.DMS,
 		OAuth:    a.OAuth,
 		Metrics:  a.Metrics,

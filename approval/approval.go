@@ -200,7 +200,7 @@ func (s *Service) openUnlock(ctx context.Context, login, reason, address string)
 }
 
 // RequestDevKey asks for a dev_key for u, to be claimed once approved.
-func (s *Service) RequestDevKey(ctx context.Context, u store.User, label, reason, address string) (store.Approval, error) {
+func (s *Service) RequestDevKey(ctx context.Context, u store.Identity, label, reason, address string) (store.Approval, error) {
 	if !s.Enabled(store.ApprovalDevKey) {
 		return store.Approval{}, ErrOff
 	}
@@ -226,7 +226,7 @@ func (s *Service) create(ctx context.Context, a store.Approval, address string) 
 
 // Get returns an approval its requester or an admin may see; to others it
 // does not exist.
-func (s *Service) Get(ctx context.Context, viewer store.User, id int64) (store.Approval, error) {
+func (s *Service) Get(ctx context.Context, viewer store.Identity, id int64) (store.Approval, error) {
 	a, err := s.d.Store.GetApproval(ctx, id)
 	if err != nil {
 		return store.Approval{}, err
@@ -238,7 +238,7 @@ func (s *Service) Get(ctx context.Context, viewer store.User, id int64) (store.A
 }
 
 // List returns one page of the viewer's approvals, or for admins anyone's.
-func (s *Service) List(ctx context.Context, viewer store.User, f store.ApprovalFilter) ([]store.Approval, int, error) {
+func (s *Service) List(ctx context.Context, viewer store.Identity, f store.ApprovalFilter) ([]store.Approval, int, error) {
 	if !viewer.IsSuper {
 		f.UserID = viewer.ID
 	}
@@ -257,12 +257,16 @@ func event(a store.Approval, address, outcome string) store.AuditEvent {
 	return store.AuditEvent{At: *a.DecidedAt, Subject: account.Key(a.Login), Address: address, Kind: AuditApproval, Outcome: outcome}
 }
 
-// Decide approves or rejects a pending approval in xtraauth, as admin (an
-// enabled super admin, not its requester); the decision is then mirrored
-// to the platform's instance by the worker.
-func (s *Service) Decide(ctx context.Context, admin store.User, id int64, approve bool, remark, address string) (store.Approval, error) {
-	if !admin.IsSuper || admin.Disabled {
+// Decide approves or rejects a pending approval in xtraauth, as by (an
+// enabled super admin, read afresh, not its requester); the decision is
+// then mirrored to the platform's instance by the worker.
+func (s *Service) Decide(ctx context.Context, by store.Identity, id int64, approve bool, remark, address string) (store.Approval, error) {
+	admin, err := s.d.Users.GetUser(ctx, by.ID)
+	if errors.Is(err, store.ErrNotFound) || (err == nil && (!admin.IsSuper || admin.Disabled)) {
 		return store.Approval{}, account.ErrForbidden
+	}
+	if err != nil {
+		return store.Approval{}, err
 	}
 	if len(remark) > maxReason {
 		return store.Approval{}, invalid("remark is longer than %d bytes", maxReason)
@@ -291,7 +295,7 @@ func (s *Service) Decide(ctx context.Context, admin store.User, id int64, approv
 }
 
 // Cancel withdraws the viewer's own pending approval.
-func (s *Service) Cancel(ctx context.Context, viewer store.User, id int64, address string) (store.Approval, error) {
+func (s *Service) Cancel(ctx context.Context, viewer store.Identity, id int64, address string) (store.Approval, error) {
 	now := s.d.Now().UTC()
 	a, err := s.d.Store.UpdateApproval(ctx, id, func(a *store.Approval) ([]store.AuditEvent, error) {
 		switch {
@@ -316,8 +320,8 @@ func (s *Service) Cancel(ctx context.Context, viewer store.User, id int64, addre
 // Claim makes the dev_key of the viewer's approved request and returns it,
 // once, within ClaimWithin of the approval; the key and its audit row are
 // written in the claim's transaction.
-func (s *Service) Claim(ctx context.Context, viewer store.User, id int64, address string) (account.NewDevKey, error) {
-	a, err := s.Get(ctx, store.User{ID: viewer.ID}, id)
+func (s *Service) Claim(ctx context.Context, viewer store.Identity, id int64, address string) (account.NewDevKey, error) {
+	a, err := s.Get(ctx, store.Identity{ID: viewer.ID}, id)
 	if err != nil {
 		return account.NewDevKey{}, err
 	}

@@ -55,6 +55,17 @@ func (r *Resolver) Of(remoteAddr string, forwardedFor []string) string {
 	return group(peer)
 }
 
+// FromProxy tells whether a request's TCP peer is a trusted proxy, whose
+// forwarded headers may be believed. With no trusted ranges configured it
+// is false.
+func (r *Resolver) FromProxy(remoteAddr string) bool {
+	peer, ok := parse(hostOf(remoteAddr))
+	return ok && r.isTrusted(peer)
+}
+
+// Configured tells whether any trusted proxy range is set.
+func (r *Resolver) Configured() bool { return len(r.trusted) > 0 }
+
 func (r *Resolver) isTrusted(a netip.Addr) bool {
 	for _, p := range r.trusted {
 		if p.Contains(a) {

@@ -22,6 +22,7 @@ type Config struct {
 	Addr           string
 	DataDir        string
 	DatabaseURL    string
+	DatabasePool   int
 	RedisURL       string
 	RedisCluster   []string
 	RedisPrefix    string
@@ -51,15 +52,23 @@ var settings = []setting{
 	{"XTRA_ADDR", ":8081", "listen address", func(c *Config, v string) error { c.Addr = v; return nil }},
 	{"XTRA_DATA_DIR", "./data", "directory of the SQLite file and redis.addr", func(c *Config, v string) error { c.DataDir = v; return nil }},
 	{"XTRA_DATABASE_URL", "", "empty = SQLite in the data dir; postgres://... = PostgreSQL", func(c *Config, v string) error { c.DatabaseURL = v; return nil }},
+	{"XTRA_DATABASE_POOL", "16", "most open SQL connections, all kept open when idle", func(c *Config, v string) error {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > 1000 {
+			return fmt.Errorf("want a whole number from 1 to 1000, got %q", v)
+		}
+		c.DatabasePool = n
+		return nil
+	}},
 	{"XTRA_REDIS_URL", "", "empty = embedded Redis; redis:// or rediss://", func(c *Config, v string) error { c.RedisURL = v; return nil }},
 	{"XTRA_REDIS_CLUSTER", "", "comma-separated host:port of a Redis Cluster", func(c *Config, v string) error { c.RedisCluster = splitList(v); return nil }},
 	{"XTRA_REDIS_PREFIX", "xtraauth:", "prefix of every Redis key (several deployments on one Redis)", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
-	{"XTRA_SESSION_TTL", "24h", "session lifetime", durationTo(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"XTRA_SESSION_TTL", "24h", "session lifetime (at most 720h)", lifetimeTo(func(c *Config) *time.Duration { return &c.SessionTTL })},
 	{"XTRA_CAPTCHA_AFTER", "2", "failures before a captcha is needed (0 = never)", intTo(func(c *Config) *int { return &c.CaptchaAfter })},
 	{"XTRA_LOCK_AFTER", "5", "failures that lock a login (0 = never)", intTo(func(c *Config) *int { return &c.LockAfter })},
 	{"XTRA_LOCK_FOR", "2h", "how long a lock lasts", durationTo(func(c *Config) *time.Duration { return &c.LockFor })},
 	{"XTRA_CAPTCHA_TTL", "5m", "captcha lifetime", durationTo(func(c *Config) *time.Duration { return &c.CaptchaTTL })},
-	{"XTRA_OAUTH_TOKEN_TTL", "12h", "OAuth access token lifetime", durationTo(func(c *Config) *time.Duration { return &c.OAuthTokenTTL })},
+	{"XTRA_OAUTH_TOKEN_TTL", "12h", "OAuth access token lifetime (at most 720h)", lifetimeTo(func(c *Config) *time.Duration { return &c.OAuthTokenTTL })},
 	{"XTRA_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed", parseProxies},
 	{"XTRA_JWT_SECRET", "", "HS256 secret of DMS tokens (else generated once and kept in SQL)", func(c *Config, v string) error { c.JWTSecret = v; return nil }},
 	{"XTRA_LOG_FORMAT", "text", "text or json", parseLogFormat},
@@ -133,6 +142,22 @@ func durationTo(field func(*Config) *time.Duration) func(*Config, string) error 
 			return fmt.Errorf("want a positive duration such as 90s, 30m or 2h, got %q", v)
 		}
 		*field(c) = d
+		return nil
+	}
+}
+
+// maxLifetime bounds what sessions and tokens may live: the session store
+// keeps its indexes a little longer than that.
+const maxLifetime = 720 * time.Hour
+
+func lifetimeTo(field func(*Config) *time.Duration) func(*Config, string) error {
+	return func(c *Config, v string) error {
+		if err := durationTo(field)(c, v); err != nil {
+			return err
+		}
+		if *field(c) > maxLifetime {
+			return fmt.Errorf("want at most %v, got %q", maxLifetime, v)
+		}
 		return nil
 	}
 }

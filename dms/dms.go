@@ -1,9 +1,10 @@
 // Package dms makes and reads the tokens of the DMS/SQLE front door: an
-// HS256 JWT (claims uid, name, iat, exp, jti) that a real SQLE/DMS sharing
-// the secret can verify. Its jti is a session token in the same session
-// store as XSwitch tokens, so a JWT whose session is gone (logout, password
-// change, disabling, an embedded restart) is refused: the signature alone
-// never revives a session.
+// HS256 JWT (claims uid, name, iat, exp, jti, and DMS's iss and typ) that a
+// real SQLE/DMS sharing the secret can verify. Its jti is the digest of a
+// session in the same session store as XSwitch tokens: it names the session
+// without being a credential (anyone who sees a JWT can read its payload),
+// and a JWT whose session is gone (logout, password change, disabling, an
+// embedded restart) is refused: the signature alone never revives a session.
 package dms
 
 import (
@@ -31,19 +32,28 @@ func NewTokens(secret []byte, now func() time.Time) *Tokens {
 	return &Tokens{secret: secret, now: now}
 }
 
+// The issuer and type DMS puts in its tokens.
+const (
+	Issuer = "actiontech dms"
+	Type   = "dms-token"
+)
+
 type claims struct {
 	UID  string `json:"uid"`
 	Name string `json:"name"`
+	Typ  string `json:"typ,omitempty"`
 	jwt.RegisteredClaims
 }
 
-// Sign wraps the session token of s in a JWT for u.
-func (t *Tokens) Sign(u store.User, s store.Session, sessionToken string) (string, error) {
+// Sign makes the JWT of session s, whose digest is sessionDigest.
+func (t *Tokens) Sign(s store.Session, sessionDigest string) (string, error) {
 	c := claims{
-		UID:  strconv.FormatInt(u.ID, 10),
-		Name: u.Login,
+		UID:  strconv.FormatInt(s.User.ID, 10),
+		Name: s.User.Login,
+		Typ:  Type,
 		RegisteredClaims: jwt.RegisteredClaims{
-			ID:        sessionToken,
+			Issuer:    Issuer,
+			ID:        sessionDigest,
 			IssuedAt:  jwt.NewNumericDate(s.CreatedAt),
 			ExpiresAt: jwt.NewNumericDate(s.ExpiresAt),
 		},
@@ -51,9 +61,9 @@ func (t *Tokens) Sign(u store.User, s store.Session, sessionToken string) (strin
 	return jwt.NewWithClaims(jwt.SigningMethodHS256, c).SignedString(t.secret)
 }
 
-// SessionToken verifies a JWT (HS256 only, not expired) and returns the
-// session token it carries; the caller still looks the session up.
-func (t *Tokens) SessionToken(token string) (string, error) {
+// SessionDigest verifies a JWT (HS256 only, not expired) and returns the
+// digest of the session it names; the caller still looks the session up.
+func (t *Tokens) SessionDigest(token string) (string, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return t.secret, nil },
 		jwt.WithValidMethods([]string{jwt.SigningMethodHS256.Alg()}),
@@ -67,5 +77,5 @@ func (t *Tokens) SessionToken(token string) (string, error) {
 }
 
 // LooksLikeJWT tells a JWT from the other bearer credentials (UUID tokens,
-// dev_keys), which never hold a dot.
+// dev_keys, access tokens), which never hold a dot.
 func LooksLikeJWT(token string) bool { return strings.Count(token, ".") == 2 }

@@ -23,6 +23,9 @@ var (
 
 const sessionToken = "5f0c7d9e-1b2a-4c3d-8e4f-a0b1c2d3e4f5"
 
+// sessionDigest is what a JWT's jti names: the session, not its token.
+var sessionDigest = store.Digest(sessionToken)
+
 // clock is a settable fake clock.
 type clock struct{ now time.Time }
 
@@ -46,7 +49,7 @@ func sign(t *testing.T, m jwt.SigningMethod, key any, claims jwt.MapClaims) stri
 
 func goodClaims() jwt.MapClaims {
 	return jwt.MapClaims{
-		"uid": "3", "name": "admin", "iat": start.Unix(), "exp": start.Add(time.Hour).Unix(), "jti": sessionToken,
+		"uid": "3", "name": "admin", "iat": start.Unix(), "exp": start.Add(time.Hour).Unix(), "jti": sessionDigest,
 	}
 }
 
@@ -74,18 +77,17 @@ func payloadJSON(t *testing.T, c jwt.MapClaims) string {
 
 func TestSignVerifyRoundTrip(t *testing.T) {
 	tokens, _ := newTokens(t)
-	u := store.User{ID: 3, Login: "admin"}
-	s := store.Session{UserID: 3, Login: "admin", CreatedAt: start, ExpiresAt: start.Add(24 * time.Hour)}
-	token, err := tokens.Sign(u, s, sessionToken)
+	s := store.Session{User: store.Identity{ID: 3, Login: "admin"}, CreatedAt: start, ExpiresAt: start.Add(24 * time.Hour)}
+	token, err := tokens.Sign(s, sessionDigest)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !dms.LooksLikeJWT(token) {
 		t.Fatalf("%q does not look like a JWT", token)
 	}
-	got, err := tokens.SessionToken(token)
-	if err != nil || got != sessionToken {
-		t.Fatalf("SessionToken = %q, %v; want %q", got, err, sessionToken)
+	got, err := tokens.SessionDigest(token)
+	if err != nil || got != sessionDigest {
+		t.Fatalf("SessionDigest = %q, %v; want %q", got, err, sessionDigest)
 	}
 
 	// Independently: the header says HS256 and the claims are DMS's.
@@ -105,7 +107,8 @@ func TestSignVerifyRoundTrip(t *testing.T) {
 		t.Fatalf("payload %q: %v", payload, err)
 	}
 	want := map[string]any{"uid": "3", "name": "admin", "iat": float64(start.Unix()),
-		"exp": float64(start.Add(24 * time.Hour).Unix()), "jti": sessionToken}
+		"exp": float64(start.Add(24 * time.Hour).Unix()), "jti": sessionDigest,
+		"iss": "actiontech dms", "typ": "dms-token"}
 	if len(c) != len(want) {
 		t.Errorf("claims = %v, want exactly %v", c, want)
 	}
@@ -125,9 +128,9 @@ func TestAcceptsWellFormedForeignToken(t *testing.T) {
 	// A token made by anyone holding the secret (a real DMS sharing
 	// XTRA_JWT_SECRET) verifies: the session lookup decides the rest.
 	tokens, _ := newTokens(t)
-	got, err := tokens.SessionToken(sign(t, jwt.SigningMethodHS256, secret, goodClaims()))
-	if err != nil || got != sessionToken {
-		t.Fatalf("SessionToken = %q, %v; want %q", got, err, sessionToken)
+	got, err := tokens.SessionDigest(sign(t, jwt.SigningMethodHS256, secret, goodClaims()))
+	if err != nil || got != sessionDigest {
+		t.Fatalf("SessionDigest = %q, %v; want %q", got, err, sessionDigest)
 	}
 }
 
@@ -187,9 +190,9 @@ func TestRefusesOtherAlgorithmsAndBadTokens(t *testing.T) {
 	}
 	for name, token := range cases {
 		t.Run(name, func(t *testing.T) {
-			got, err := tokens.SessionToken(token)
+			got, err := tokens.SessionDigest(token)
 			if !errors.Is(err, dms.ErrInvalid) || got != "" {
-				t.Fatalf("SessionToken(%q) = %q, %v; want ErrInvalid", token, got, err)
+				t.Fatalf("SessionDigest(%q) = %q, %v; want ErrInvalid", token, got, err)
 			}
 		})
 	}
@@ -197,21 +200,21 @@ func TestRefusesOtherAlgorithmsAndBadTokens(t *testing.T) {
 
 func TestExpiry(t *testing.T) {
 	tokens, c := newTokens(t)
-	s := store.Session{UserID: 3, CreatedAt: start, ExpiresAt: start.Add(time.Hour)}
-	token, err := tokens.Sign(store.User{ID: 3, Login: "admin"}, s, sessionToken)
+	s := store.Session{User: store.Identity{ID: 3, Login: "admin"}, CreatedAt: start, ExpiresAt: start.Add(time.Hour)}
+	token, err := tokens.Sign(s, sessionDigest)
 	if err != nil {
 		t.Fatal(err)
 	}
 	c.now = start.Add(time.Hour - time.Second)
-	if _, err := tokens.SessionToken(token); err != nil {
+	if _, err := tokens.SessionDigest(token); err != nil {
 		t.Fatalf("one second before exp: %v", err)
 	}
 	c.now = start.Add(time.Hour)
-	if _, err := tokens.SessionToken(token); !errors.Is(err, dms.ErrInvalid) {
+	if _, err := tokens.SessionDigest(token); !errors.Is(err, dms.ErrInvalid) {
 		t.Fatalf("at exp: %v, want ErrInvalid", err)
 	}
 	c.now = start.Add(48 * time.Hour)
-	if _, err := tokens.SessionToken(token); !errors.Is(err, dms.ErrInvalid) {
+	if _, err := tokens.SessionDigest(token); !errors.Is(err, dms.ErrInvalid) {
 		t.Fatalf("long after exp: %v, want ErrInvalid", err)
 	}
 }
@@ -233,13 +236,13 @@ func TestLooksLikeJWT(t *testing.T) {
 	}
 }
 
-// FuzzSessionToken: no input makes verification panic, and anything it
+// FuzzSessionDigest: no input makes verification panic, and anything it
 // accepts carries a session token.
-func FuzzSessionToken(f *testing.F) {
+func FuzzSessionDigest(f *testing.F) {
 	c := &clock{now: start}
 	tokens := dms.NewTokens(secret, c.Now)
-	good, err := tokens.Sign(store.User{ID: 3, Login: "admin"},
-		store.Session{CreatedAt: start, ExpiresAt: start.Add(time.Hour)}, sessionToken)
+	good, err := tokens.Sign(store.Session{User: store.Identity{ID: 3, Login: "admin"},
+		CreatedAt: start, ExpiresAt: start.Add(time.Hour)}, sessionDigest)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -254,14 +257,14 @@ func FuzzSessionToken(f *testing.F) {
 	f.Add("a.b.c")
 	f.Add("")
 	f.Fuzz(func(t *testing.T, token string) {
-		got, err := tokens.SessionToken(token)
+		got, err := tokens.SessionDigest(token)
 		switch {
 		case err != nil && !errors.Is(err, dms.ErrInvalid):
-			t.Fatalf("SessionToken(%q) error %v is not ErrInvalid", token, err)
+			t.Fatalf("SessionDigest(%q) error %v is not ErrInvalid", token, err)
 		case err != nil && got != "":
-			t.Fatalf("SessionToken(%q) = %q with error %v", token, got, err)
+			t.Fatalf("SessionDigest(%q) = %q with error %v", token, got, err)
 		case err == nil && got == "":
-			t.Fatalf("SessionToken(%q) accepted a token without a session", token)
+			t.Fatalf("SessionDigest(%q) accepted a token without a session", token)
 		}
 	})
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"xtraauth/credential"
 	"xtraauth/dms"
 	"xtraauth/login"
 	"xtraauth/metrics"
@@ -19,7 +20,7 @@ import (
 type DMS struct {
 	Login    *login.Service
 	Sessions *session.Manager
-	Resolver *session.Resolver
+	Resolver *credential.Resolver
 	Tokens   *dms.Tokens
 	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
@@ -68,47 +69,36 @@ func (h *DMS) create(c echo.Context) error {
 	if err != nil {
 		return failClosed(err)
 	}
-	token, err := h.Tokens.Sign(res.User, res.Session, res.Token)
+	digest := store.Digest(res.Token)
+	token, err := h.Tokens.Sign(res.Session, digest)
 	if err != nil {
-		_ = h.Sessions.End(c.Request().Context(), res.Token)
+		_ = h.Sessions.End(c.Request().Context(), digest)
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: DMSCookie, Value: token, Path: "/", Expires: res.Session.ExpiresAt,
+	c.SetCookie(&http.Cookie{Name: credential.DMSCookie, Value: token, Path: "/", Expires: res.Session.ExpiresAt,
 		HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	return c.JSON(http.StatusOK, map[string]any{"data": map[string]string{"token": token}, "code": 0, "message": ""})
 }
 
-// authenticate takes the dms-token cookie or a Bearer token and answers
-// with DMS's own messages when it is missing or bad.
+// authenticate takes the dms-token cookie or the Authorization header and
+// answers with DMS's own messages when it is missing or bad.
 func (h *DMS) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token := ""
-		if ck, err := c.Cookie(DMSCookie); err == nil {
-			token = ck.Value
-		}
-		if v, ok := bearer(c.Request().Header.Get(echo.HeaderAuthorization)); ok && token == "" {
-			token = v
-		}
-		if token == "" {
+		presented := credential.ReadDMS(c.Request(), c.RealIP())
+		if presented.Token == "" {
 			return errNoDMSToken
 		}
-		p, err := h.Resolver.Resolve(c.Request().Context(), session.Credential{Token: token, Address: h.Address(c.Request())})
-		if errors.Is(err, session.ErrUnauthenticated) {
+		p, err := h.Resolver.Resolve(c.Request().Context(), presented)
+		if errors.Is(err, credential.ErrUnauthenticated) || (err == nil && p.User.ID == 0) {
 			return errBadDMSToken
 		}
 		if err != nil {
 			return err
 		}
-		if p.User.ID == 0 {
-			return errBadDMSToken
-		}
 		c.Set(principalKey, p)
-		c.Set(dmsTokenKey, token)
 		return next(c)
 	}
 }
-
-const dmsTokenKey = "xtraauth.dms-token"
 
 func (h *DMS) user(c echo.Context) error {
 	u := principal(c).User
@@ -117,12 +107,11 @@ func (h *DMS) user(c echo.Context) error {
 }
 
 func (h *DMS) delete(c echo.Context) error {
-	token := h.Resolver.SessionToken(c.Get(dmsTokenKey).(string))
-	err := h.Sessions.End(c.Request().Context(), token)
+	err := h.Sessions.End(c.Request().Context(), principal(c).SessionDigest)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: DMSCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	c.SetCookie(&http.Cookie{Name: credential.DMSCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
 	return c.JSON(http.StatusOK, map[string]any{"code": 0, "message": "ok"})
 }
 

@@ -17,6 +17,11 @@ import (
 // so as not to clash with the other handlers_test files.
 
 func fdCookie(token string) []string { return []string{"Cookie", "dms-token=" + token} }
+
+// fdCookieXHR is the cookie with the header a state change made with it needs.
+func fdCookieXHR(token string) []string {
+	return append(fdCookie(token), "X-Requested-With", "XMLHttpRequest")
+}
 func fdBearer(token string) []string { return []string{"Authorization", "Bearer " + token} }
 
 // fdDMS posts the seed's DMS login body.
@@ -259,7 +264,9 @@ func TestDMSLogout(t *testing.T) {
 	wantBody(t, fdDMSUser(e, fdBearer(b)...), http.StatusUnauthorized, fdBadDMSToken)
 	// XSwitch's logout ends a DMS session too: it is one session store.
 	c := fdDMSLogin(t, e, "admin", apptest.AdminPassword)
-	if r := e.Do("DELETE", "/api/sessions", nil, fdCookie(c)...); r.Status != http.StatusOK {
+	wantBody(t, e.Do("DELETE", "/api/sessions", nil, fdCookie(c)...), http.StatusForbidden,
+		fdXSwitchError(http.StatusForbidden, "Forbidden: send X-Requested-With: XMLHttpRequest with a cookie"))
+	if r := e.Do("DELETE", "/api/sessions", nil, fdCookieXHR(c)...); r.Status != http.StatusOK {
 		t.Fatalf("DELETE /api/sessions with the dms-token cookie: %d %s", r.Status, r.Body)
 	}
 	wantBody(t, fdDMSUser(e, fdCookie(c)...), http.StatusUnauthorized, fdBadDMSToken)

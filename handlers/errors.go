@@ -10,10 +10,10 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/account"
+	"xtraauth/credential"
 	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/oauth"
-	"xtraauth/session"
 	"xtraauth/store"
 )
 
@@ -70,7 +70,7 @@ func toError(err error) *Error {
 		return &Error{Status: http.StatusForbidden, Text: "Wrong Captcha", Fields: map[string]any{"captcha_required": true}}
 	case errors.Is(err, login.ErrWrongCredentials):
 		return errWrongCredentials
-	case errors.Is(err, session.ErrUnauthenticated):
+	case errors.Is(err, credential.ErrUnauthenticated):
 		return errNotAuthorized
 	case errors.Is(err, account.ErrForbidden):
 		return errForbidden

@@ -12,6 +12,7 @@ import (
 
 	"xtraauth/app/apptest"
 	"xtraauth/config"
+	"xtraauth/store"
 )
 
 // The doors (XSwitch /api/sessions, DMS /v1/dms/sessions) share one set of
@@ -144,7 +145,7 @@ func TestDMSSessionEnds(t *testing.T) {
 		dms2 := fdDMSLogin(t, e, "alice", "alice-password")
 		xs := e.Login("alice", "alice-password")
 		r := e.Do("PUT", "/api/users/"+strconv.FormatInt(u.ID, 10),
-			map[string]any{"password": "new-password", "old_password": "alice-password"}, fdCookie(dms2)...)
+			map[string]any{"password": "new-password", "old_password": "alice-password"}, fdCookieXHR(dms2)...)
 		if r.Status != http.StatusOK {
 			t.Fatalf("password change with the dms-token cookie: %d %s", r.Status, r.Body)
 		}
@@ -219,8 +220,6 @@ func fdSign(t testing.TB, secret string, claims jwt.MapClaims) string {
 	return s
 }
 
-var fdUUIDv4 = regexp.MustCompile(`^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$`)
-
 func TestJWTSecretFromConfig(t *testing.T) {
 	const secret = "shared-with-sqle-0123456789abcdef"
 	e := apptest.New(t, func(c *config.Config) { c.JWTSecret = secret })
@@ -239,9 +238,19 @@ func TestJWTSecretFromConfig(t *testing.T) {
 		claims["iat"] != float64(now) || claims["exp"] != float64(now+24*3600) {
 		t.Errorf("claims %v; want uid %q (a string), name alice, iat %d, exp %d", claims, strconv.FormatInt(u.ID, 10), now, now+24*3600)
 	}
+	if claims["iss"] != "actiontech dms" || claims["typ"] != "dms-token" {
+		t.Errorf("claims %v; want DMS's iss and typ", claims)
+	}
+	// The jti names the session without being a credential: anyone who
+	// sees a JWT can read it.
 	jti, _ := claims["jti"].(string)
-	if !fdUUIDv4.MatchString(jti) {
-		t.Errorf("jti %q is not a session token", jti)
+	if !regexp.MustCompile(`^[0-9a-f]{64}$`).MatchString(jti) {
+		t.Errorf("jti %q is not a session digest", jti)
+	}
+	for _, header := range [][]string{{"X-XTRA-AUTH-ID", jti}, fdBearer(jti), {"Cookie", "xtra-session=" + jti}} {
+		if status, _ := fdMe(t, e, header...); status != http.StatusUnauthorized {
+			t.Errorf("the jti in %s: %d, want 401", header[0], status)
+		}
 	}
 	if _, err := jwt.Parse(token, func(*jwt.Token) (any, error) { return []byte("another secret"), nil }); err == nil {
 		t.Fatal("the token verifies with any secret")
@@ -250,7 +259,7 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	// A JWT signed with the right secret but naming no session is refused
 	// everywhere: a signature alone never makes a session.
 	devKey := func() string {
-		r := e.Do("POST", "/api/dev_keys", map[string]any{"label": "ci"}, fdCookie(token)...)
+		r := e.Do("POST", "/api/dev_keys", map[string]any{"label": "ci"}, fdCookieXHR(token)...)
 		if r.Status != http.StatusOK {
 			t.Fatalf("dev_key: %d %s", r.Status, r.Body)
 		}
@@ -258,11 +267,12 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	}()
 	exp := e.Clock.Now().Add(time.Hour).Unix()
 	for name, jti := range map[string]string{
-		"random jti":       uuid.NewString(),
-		"a dev_key as jti": devKey,
-		"an empty jti":     "",
-		"the jwt as jti":   token,
-		"the uid as jti":   strconv.FormatInt(u.ID, 10),
+		"random jti":                    store.Digest(uuid.NewString()),
+		"a live session's token as jti": e.Login("alice", "alice-password"),
+		"a dev_key as jti":              devKey,
+		"an empty jti":                  "",
+		"the jwt as jti":                token,
+		"the uid as jti":                strconv.FormatInt(u.ID, 10),
 	} {
 		forged := fdSign(t, secret, jwt.MapClaims{"uid": "1", "name": "admin", "iat": now, "exp": exp, "jti": jti})
 		wantBody(t, fdDMSUser(e, fdCookie(forged)...), http.StatusUnauthorized, fdBadDMSToken)

@@ -541,8 +541,8 @@ func TestLocksList(t *testing.T) {
 	if r.Status != http.StatusOK {
 		t.Fatalf("GET /api/locks: %d %s", r.Status, r.Body)
 	}
-	// locked_until is the wall clock's now plus the lock's time left (the
-	// store keeps a time to live, not an instant)
+	// locked_until is the service clock's now plus the lock's time left
+	// (the store keeps a time to live, not an instant)
 	var got struct {
 		Data []struct {
 			LockedUntil *int64 `json:"locked_until"`
@@ -555,7 +555,7 @@ func TestLocksList(t *testing.T) {
 		t.Fatalf("GET /api/locks: %s", r.Body)
 	}
 	until := *got.Data[2].LockedUntil
-	if want := time.Now().Add(2 * time.Hour).Unix(); math.Abs(float64(until-want)) > 10 {
+	if want := e.Clock.Now().Add(2 * time.Hour).Unix(); until != want {
 		t.Fatalf("bob locked until %d, want about %d", until, want)
 	}
 	wantBody(t, r, 200, map[string]any{"code": 200, "rowCount": 3, "page": 1, "data": []any{

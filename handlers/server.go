@@ -17,6 +17,7 @@ import (
 	"xtraauth/approval"
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
+	"xtraauth/credential"
 	"xtraauth/dms"
 	"xtraauth/integrations"
 	"xtraauth/integrations/feishu"
@@ -33,7 +34,7 @@ type Deps struct {
 	Accounts *account.Service
 	Login    *login.Service
 	Sessions *session.Manager
-	Resolver *session.Resolver
+	Resolver *credential.Resolver
 	DMS      *dms.Tokens
 	OAuth    *oauth.Service
 	Metrics  *metrics.Metrics
@@ -78,7 +79,7 @@ func New(d Deps) *echo.Echo {
 	// Authentication is a route middleware, not a group one: Echo answers
 	// unknown paths of a group with middleware through that middleware,
 	// which would turn 404 and 405 into 401.
-	auth := authenticate(d.Resolver, address)
+	auth := authenticate(d.Resolver)
 	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
 	(&DevKeys{Accounts: d.Accounts, Approvals: d.Approvals, Address: address}).Register(api, auth)
 	(&Approvals{Approvals: d.Approvals, Address: address}).Register(api, auth)
@@ -88,7 +89,7 @@ func New(d Deps) *echo.Echo {
 	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
 	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address, Metrics: d.Metrics}).Register(e)
 	(&OAuth{OAuth: d.OAuth, Address: address, Metrics: d.Metrics}).Register(e, auth)
-	(&ForwardAuth{Resolver: d.Resolver, Address: address}).Register(api)
+	(&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address}).Register(api)
 	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Address: address, Metrics: d.Metrics}).Register(e)
 	return e
 }
@@ -110,7 +111,7 @@ func logRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 			took := time.Since(start)
 			status := c.Response().Status
 			m.Request(c.Request().Method, route, status, took)
-			log.Info("request", "method", c.Request().Method, "route", route,
+			log.Info("request", "method", metrics.Method(c.Request().Method), "route", route,
 				"status", status, "duration", took, "client", c.RealIP())
 			return nil
 		}

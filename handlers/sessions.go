@@ -7,6 +7,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/account"
+	"xtraauth/credential"
 	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/metrics"
@@ -19,7 +20,7 @@ import (
 type Sessions struct {
 	Login    *login.Service
 	Sessions *session.Manager
-	Resolver *session.Resolver
+	Resolver *credential.Resolver
 	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
 }
@@ -114,14 +115,18 @@ func loginReply(res login.Result) map[string]any {
 // delete ends the session of the request's token. A dev_key is no
 // session, so it gets the seed's 404 like an unknown token.
 func (h *Sessions) delete(c echo.Context) error {
-	token := requestToken(c.Request())
-	if token == "" {
+	p := credential.Read(c.Request(), c.RealIP())
+	if p.Token == "" {
 		return errNotAuthorized
 	}
-	if needsCSRFHeader(c.Request()) {
+	if p.NeedsCSRFHeader(c.Request()) {
 		return errCSRF
 	}
-	err := h.Sessions.End(c.Request().Context(), h.Resolver.SessionToken(token))
+	digest, found := h.Resolver.SessionDigest(p.Token)
+	err := store.ErrNotFound
+	if found {
+		err = h.Sessions.End(c.Request().Context(), digest)
+	}
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return errNoSession

@@ -328,7 +328,7 @@ func TestLoginRefusedAlike(t *testing.T) {
 		}},
 		{"wrong dev_key", func(t *testing.T, e *apptest.Env) any {
 			_, key := newDevKey(t, e, e.Login("1007", password1007), "ci")
-			return map[string]any{"login": "1007", "dev_key": key[:len(key)-1] + "0"}
+			return map[string]any{"login": "1007", "dev_key": otherLast(key)}
 		}},
 		{"dev_key of another user", func(t *testing.T, e *apptest.Env) any {
 			_, key := newDevKey(t, e, adminToken(e), "ci")
@@ -701,4 +701,12 @@ func TestConcurrentLogout(t *testing.T) {
 		t.Fatalf("statuses %v, want one 200 and %d 404", count, n-1)
 	}
 	wantLoggedOut(t, e, token)
+}
+
+// otherLast changes the last character of s to another one.
+func otherLast(s string) string {
+	if strings.HasSuffix(s, "0") {
+		return s[:len(s)-1] + "1"
+	}
+	return s[:len(s)-1] + "0"
 }

@@ -1,6 +1,7 @@
 package handlers
 
 import (
+	"errors"
 	"net/http"
 	"time"
 
@@ -69,9 +70,12 @@ func timeOut(t *time.Time) *string {
 // list shows admins every user; others see only themselves, so that the
 // seed's example works for any user without showing them anyone else's data.
 func (h *Users) list(c echo.Context) error {
-	me := principal(c).User
-	if !me.IsSuper {
-		return list(c, []userJSON{userOut(me)}, 1, 1)
+	if me := principal(c).User; !me.IsSuper {
+		u, err := h.myself(c)
+		if err != nil {
+			return err
+		}
+		return list(c, []userJSON{userOut(u)}, 1, 1)
 	}
 	page := queryInt(c, "page", 1)
 	perPage := min(queryInt(c, "perPage", 20), maxPerPage)
@@ -90,7 +94,20 @@ func (h *Users) list(c echo.Context) error {
 }
 
 func (h *Users) me(c echo.Context) error {
-	return c.JSON(http.StatusOK, userOut(principal(c).User))
+	u, err := h.myself(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, userOut(u))
+}
+
+// myself reads the request's own user; the session keeps only its identity.
+func (h *Users) myself(c echo.Context) (store.User, error) {
+	u, err := h.Accounts.User(c.Request().Context(), principal(c).User.ID)
+	if errors.Is(err, store.ErrNotFound) { // deleted a moment ago
+		return store.User{}, errNotAuthorized
+	}
+	return u, err
 }
 
 func (h *Users) get(c echo.Context) error {

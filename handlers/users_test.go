@@ -613,7 +613,7 @@ func TestDisableAndDeleteUser(t *testing.T) {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 			wantLoggedOut(t, e, token)
-			if _, err := e.App.Sessions.Lookup(context.Background(), token); !errors.Is(err, store.ErrNotFound) {
+			if _, err := e.App.Sessions.Lookup(context.Background(), store.Digest(token)); !errors.Is(err, store.ErrNotFound) {
 				t.Fatalf("the session is still stored: %v", err)
 			}
 			wantLoggedOut(t, e, key)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"xtraauth/credential"
 	"xtraauth/login"
 	"xtraauth/metrics"
 	"xtraauth/session"
@@ -77,14 +78,14 @@ func (h *Web) login(c echo.Context) error {
 }
 
 func (h *Web) logout(c echo.Context) error {
-	ck, err := c.Cookie(WebCookie)
+	ck, err := c.Cookie(credential.WebCookie)
 	if err != nil || ck.Value == "" {
 		return errNotAuthorized
 	}
 	if c.Request().Header.Get(echo.HeaderXRequestedWith) != "XMLHttpRequest" {
 		return errCSRF
 	}
-	if err := h.Sessions.End(c.Request().Context(), ck.Value); err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := h.Sessions.End(c.Request().Context(), store.Digest(ck.Value)); err != nil && !errors.Is(err, store.ErrNotFound) {
 		return err
 	}
 	c.SetCookie(h.cookie(c, "", store.Session{}))
@@ -95,7 +96,7 @@ func (h *Web) logout(c echo.Context) error {
 // Max-Age, which browsers prefer to Expires, counts from when the browser
 // gets the cookie, so a browser whose clock is off keeps it just as long.
 func (h *Web) cookie(c echo.Context, value string, s store.Session) *http.Cookie {
-	ck := &http.Cookie{Name: WebCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
+	ck := &http.Cookie{Name: credential.WebCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
 		Secure: c.Request().TLS != nil, MaxAge: -1}
 	if value != "" {
 		ck.Expires, ck.MaxAge = s.ExpiresAt, int(s.ExpiresAt.Sub(s.CreatedAt)/time.Second)

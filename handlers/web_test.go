@@ -51,7 +51,7 @@ func TestWebLoginCookie(t *testing.T) {
 	e := apptest.New(t)
 	body := map[string]string{"login": "admin", "password": apptest.AdminPassword}
 	wantError(t, e.Do("POST", "/web/session", body), 403,
-		"Forbidden: send X-Requested-With: XMLHttpRequest with the web page's cookie")
+		"Forbidden: send X-Requested-With: XMLHttpRequest with a cookie")
 
 	r := e.Do("POST", "/web/session", body, xhr, "XMLHttpRequest")
 	if r.Status != 200 {
@@ -77,7 +77,7 @@ func TestWebCookieCSRF(t *testing.T) {
 	e := apptest.New(t)
 	c := webLogin(t, e, "admin", apptest.AdminPassword)
 	cookie := c.Name + "=" + c.Value
-	const csrf = "Forbidden: send X-Requested-With: XMLHttpRequest with the web page's cookie"
+	const csrf = "Forbidden: send X-Requested-With: XMLHttpRequest with a cookie"
 
 	if r := e.Do("GET", "/api/users/me", nil, "Cookie", cookie); r.Status != 200 {
 		t.Fatalf("read with the cookie: %d", r.Status)

@@ -18,6 +18,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/netip"
 	"strings"
 	"time"
 
@@ -51,14 +52,17 @@ type Config struct {
 	AddressWindow   time.Duration // in this window
 	DevKeyFailures  int           // wrong dev_keys from one address that block it
 	DevKeyBlock     time.Duration // for this long
+	ClientCeiling   int           // wrong secrets of one client that lock it for unknown addresses
+	KnownFor        time.Duration // how long an address that presented a client's right secret is known
 }
 
 // DefaultConfig is the contract's: captcha after 2, lock after 5 for 2h,
-// 20 per address in 10 minutes.
+// 20 per address in 10 minutes; a client locked for strangers after 50.
 var DefaultConfig = Config{
 	CaptchaAfter: 2, LockAfter: 5, LockFor: 2 * time.Hour,
 	AddressFailures: 20, AddressWindow: 10 * time.Minute,
 	DevKeyFailures: 20, DevKeyBlock: 10 * time.Minute,
+	ClientCeiling: 50, KnownFor: 30 * 24 * time.Hour,
 }
 
 // Lockout implements account.Gate.
@@ -86,6 +90,8 @@ func New(cfg Config, counters store.Counters, captchas *captcha.Service, audit s
 const (
 	userNS         = "u:"
 	clientNS       = "c:"
+	clientAddrNS   = "ca:"
+	clientKnownNS  = "ck:"
 	devKeyAddrNS   = "dk:"
 	passwordAddrNS = "pw:"
 	captchaAddrNS  = "cap:"
@@ -118,20 +124,17 @@ func (l *Lockout) devKeyPolicy() store.AttemptPolicy {
 }
 
 // Enter checks the lock, then the captcha when one is needed, and counts
-// the attempt; a captcha sent along while locked is not used up.
+// the attempt in advance, against the login and against the address; a
+// captcha sent along while locked is not used up.
 func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
-	key := userKey(a.Login)
-	res, err := l.firstTry(ctx, key, a.Address)
+	res, err := l.count(ctx, a, false)
+	if err == nil && res.Status == store.AttemptCaptchaNeeded {
+		if err = l.solve(ctx, a); err == nil {
+			res, err = l.count(ctx, a, true)
+		}
+	}
 	if err != nil {
 		return err
-	}
-	if res.Status == store.AttemptCaptchaNeeded {
-		if err := l.solve(ctx, a); err != nil {
-			return err
-		}
-		if res, err = l.counters.Attempt(ctx, key, l.policy(), true); err != nil {
-			return err
-		}
 	}
 	if res.Status == store.AttemptLocked {
 		return &LockedError{RetryAfter: res.RetryAfter}
@@ -149,32 +152,52 @@ func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
 	return nil
 }
 
-// firstTry counts the attempt unless a captcha is needed first: for the
-// login (decided atomically in the store) or for a spraying address.
-func (l *Lockout) firstTry(ctx context.Context, key, address string) (store.AttemptResult, error) {
-	spraying, err := l.addressNeedsCaptcha(ctx, address)
-	if err != nil {
-		return store.AttemptResult{}, err
+// count takes one attempt's failure in advance, atomically in each count:
+// first the address's (password spraying: past AddressFailures every
+// attempt from it needs a captcha), then the login's. It counts in both or
+// in neither; the login's lock is answered before any captcha.
+func (l *Lockout) count(ctx context.Context, a account.Attempt, captchaSolved bool) (store.AttemptResult, error) {
+	key := userKey(a.Login)
+	if l.countsAddresses() {
+		res, err := l.counters.Attempt(ctx, passwordAddrNS+a.Address, l.addressPolicy(), captchaSolved)
+		if err != nil {
+			return res, err
+		}
+		if res.Status != store.AttemptProceed {
+			return l.lockedOr(ctx, key, res)
+		}
 	}
-	if !spraying {
-		return l.counters.Attempt(ctx, key, l.policy(), false)
+	res, err := l.counters.Attempt(ctx, key, l.policy(), captchaSolved)
+	if err == nil && res.Status != store.AttemptProceed && l.countsAddresses() {
+		l.refundAddress(ctx, a)
 	}
-	st, err := l.counters.State(ctx, key)
-	if err != nil {
-		return store.AttemptResult{}, err
-	}
-	if st.LockedUntil != nil {
-		return store.AttemptResult{Status: store.AttemptLocked, RetryAfter: time.Until(*st.LockedUntil)}, nil
-	}
-	return store.AttemptResult{Status: store.AttemptCaptchaNeeded}, nil
+	return res, err
 }
 
-func (l *Lockout) addressNeedsCaptcha(ctx context.Context, address string) (bool, error) {
-	if l.cfg.CaptchaAfter == 0 || l.cfg.AddressFailures == 0 {
-		return false, nil
+// lockedOr answers the login's lock, if it has one, else res.
+func (l *Lockout) lockedOr(ctx context.Context, key string, res store.AttemptResult) (store.AttemptResult, error) {
+	st, err := l.counters.State(ctx, key)
+	if err != nil {
+		return res, err
 	}
-	n, err := l.counters.Hits(ctx, passwordAddrNS+address)
-	return n >= int64(l.cfg.AddressFailures), err
+	if st.LockedFor > 0 {
+		return store.AttemptResult{Status: store.AttemptLocked, Failures: st.Failures, RetryAfter: st.LockedFor}, nil
+	}
+	return res, nil
+}
+
+func (l *Lockout) countsAddresses() bool { return l.cfg.CaptchaAfter > 0 && l.cfg.AddressFailures > 0 }
+
+// addressPolicy asks a captcha of an address past AddressFailures and
+// never locks it; its failures expire AddressWindow after the last one.
+func (l *Lockout) addressPolicy() store.AttemptPolicy {
+	return store.AttemptPolicy{CaptchaAfter: l.cfg.AddressFailures, LockFor: l.cfg.AddressWindow}
+}
+
+// refundAddress takes back an address's count of an attempt that was no
+// failure; best effort: the count then errs on the safe side.
+func (l *Lockout) refundAddress(ctx context.Context, a account.Attempt) {
+	_ = l.counters.Refund(ctx, passwordAddrNS+a.Address, l.addressPolicy())
 }
 
 // solve uses up the attempt's captcha; neither refusal counts as a failure.
@@ -197,80 +220,130 @@ func (l *Lockout) solve(ctx context.Context, a account.Attempt) error {
 // best effort: the count then errs on the safe side.
 func (l *Lockout) Cancel(ctx context.Context, a account.Attempt) {
 	_ = l.counters.Refund(ctx, userKey(a.Login), l.policy())
+	if l.countsAddresses() {
+		l.refundAddress(ctx, a)
+	}
 }
 
-// Finish resets the login on a good password; a failure was counted (and
-// a lock it caused recorded) on entry, so here it is only added to the
-// address and the audit.
+// Finish resets the login on a good password and takes back the address's
+// count; a failure was counted (and a lock it caused recorded) on entry, so
+// here it is only recorded.
 func (l *Lockout) Finish(ctx context.Context, a account.Attempt, ok bool) error {
-	if ok {
-		return l.counters.Reset(ctx, userKey(a.Login))
+	if !ok {
+		if err := l.recordSpraying(ctx, a.Address); err != nil {
+			return err
+		}
+		return l.record(ctx, a, "password", "failure")
 	}
-	n, err := l.counters.Hit(ctx, passwordAddrNS+a.Address, l.cfg.AddressWindow)
-	if err != nil {
-		return err
+	if l.countsAddresses() {
+		l.refundAddress(ctx, a)
 	}
-	if err := l.recordSpraying(ctx, a.Address, n); err != nil {
-		return err
-	}
-	return l.record(ctx, a, "password", "failure")
+	return l.counters.Reset(ctx, userKey(a.Login))
 }
 
-// EnterDevKey refuses addresses that sent too many wrong dev_keys; the
-// attempt is counted in advance and refunded when the key is right.
+// EnterDevKey refuses an address blocked for wrong dev_keys. Nothing is
+// counted here: a dev_key costs one SHA-256 to check, so it is checked
+// first and only a wrong one counts (FinishDevKey).
 func (l *Lockout) EnterDevKey(ctx context.Context, a account.Attempt) error {
 	if l.cfg.DevKeyFailures == 0 {
 		return nil
 	}
-	res, err := l.counters.Attempt(ctx, devKeyAddrNS+a.Address, l.devKeyPolicy(), true)
-	if err != nil {
-		return err
-	}
-	if res.Status == store.AttemptLocked {
-		return &LockedError{RetryAfter: res.RetryAfter}
-	}
-	return nil
+	return l.refuseLocked(ctx, devKeyAddrNS+a.Address)
 }
 
-// FinishDevKey records a wrong dev_key, or refunds a right one's count.
+// FinishDevKey counts a wrong dev_key against the address, blocking it at
+// the threshold, and records it.
 func (l *Lockout) FinishDevKey(ctx context.Context, a account.Attempt, ok bool) error {
 	if ok {
-		if l.cfg.DevKeyFailures == 0 {
-			return nil
+		return nil
+	}
+	if l.cfg.DevKeyFailures > 0 {
+		if _, err := l.counters.Attempt(ctx, devKeyAddrNS+a.Address, l.devKeyPolicy(), true); err != nil {
+			return err
 		}
-		return l.counters.Refund(ctx, devKeyAddrNS+a.Address, l.devKeyPolicy())
 	}
 	return l.record(ctx, a, "dev_key", "failure")
 }
 
-func (l *Lockout) record(ctx context.Context, a account.Attempt, kind, outcome string) error {
-	return l.audit.AddAuditEvent(ctx, store.AuditEvent{
-		At: l.now().UTC(), Subject: account.Key(a.Login), Address: a.Address, Kind: kind, Outcome: outcome,
-	})
-}
-
-// EnterClient checks and counts an OAuth client's secret attempt under the
-// client's own namespace. Clients never get a captcha (programs cannot
-// solve them); a locked client is refused.
-func (l *Lockout) EnterClient(ctx context.Context, clientID, address string) error {
-	res, err := l.counters.Attempt(ctx, clientNS+clientID, l.policy(), true)
+// refuseLocked answers a LockedError while key is locked.
+func (l *Lockout) refuseLocked(ctx context.Context, key string) error {
+	st, err := l.counters.State(ctx, key)
 	if err != nil {
 		return err
 	}
-	if res.Status == store.AttemptLocked {
-		return &LockedError{RetryAfter: res.RetryAfter}
+	if st.LockedFor > 0 {
+		return &LockedError{RetryAfter: st.LockedFor}
 	}
 	return nil
 }
 
-// FinishClient resets the client on a right secret, audits a wrong one.
+func (l *Lockout) record(ctx context.Context, a account.Attempt, kind, outcome string) error {
+	subject := account.Key(a.Login)
+	if subject == "" { // a dev_key used as a token names no login
+		subject = "address:" + a.Address
+	}
+	return l.audit.AddAuditEvent(ctx, store.AuditEvent{
+		At: l.now().UTC(), Subject: subject, Address: a.Address, Kind: kind, Outcome: outcome,
+	})
+}
+
+// EnterClient refuses an OAuth client's secret attempt while the client is
+// locked for this address. Nothing is counted here: a client secret costs
+// one SHA-256 to check, so it is checked first and only a wrong one counts
+// (FinishClient). Clients never get a captcha (programs cannot solve them).
+//
+// Client ids are not secret, so wrong secrets are counted twice: per client
+// and address, locking that address out of that client at LockAfter; and
+// per client, locking it at ClientCeiling — but only for addresses that
+// have not presented the right secret within KnownFor. So nobody can lock a
+// client's own callers out by sending junk secrets for its id.
+func (l *Lockout) EnterClient(ctx context.Context, clientID, address string) error {
+	states, err := l.counters.States(ctx, []string{clientNS + clientID, clientAddrKey(clientID, address)})
+	if err != nil {
+		return err
+	}
+	all, here := states[0], states[1]
+	if here.LockedFor > 0 {
+		return &LockedError{RetryAfter: here.LockedFor}
+	}
+	if all.LockedFor == 0 {
+		return nil
+	}
+	known, err := l.counters.Hits(ctx, clientKnownNS+clientAddrSuffix(clientID, address))
+	if err != nil || known > 0 {
+		return err
+	}
+	return &LockedError{RetryAfter: all.LockedFor}
+}
+
+// FinishClient remembers the address of a right secret and clears its
+// failures, or counts and records a wrong one.
 func (l *Lockout) FinishClient(ctx context.Context, clientID, address string, ok bool) error {
+	here := clientAddrKey(clientID, address)
 	if ok {
-		return l.counters.Reset(ctx, clientNS+clientID)
+		if _, err := l.counters.Hit(ctx, clientKnownNS+clientAddrSuffix(clientID, address), l.cfg.KnownFor); err != nil {
+			return err
+		}
+		return l.counters.Reset(ctx, here)
+	}
+	if _, err := l.counters.Attempt(ctx, here, l.policy(), true); err != nil {
+		return err
+	}
+	ceiling := store.AttemptPolicy{LockAfter: l.cfg.ClientCeiling, LockFor: l.cfg.LockFor}
+	if _, err := l.counters.Attempt(ctx, clientNS+clientID, ceiling, true); err != nil {
+		return err
 	}
 	return l.audit.AddAuditEvent(ctx, store.AuditEvent{
 		At: l.now().UTC(), Subject: "client:" + clientID, Address: address, Kind: "client_secret", Outcome: "failure",
 	})
+}
+
+// clientAddrSuffix joins a client id and an address; an address never
+// holds an '@', so the last one splits them again.
+func clientAddrSuffix(clientID, address string) string { return clientID + "@" + address }
+
+func clientAddrKey(clientID, address string) string {
+	return clientAddrNS + clientAddrSuffix(clientID, address)
 }
 
 // Entry is one login (or address) with failures, for admins.
@@ -282,53 +355,103 @@ type Entry struct {
 }
 
 // List reports every login with failures or a lock, every OAuth client
-// (named "client:" + its id) and every address blocked for wrong dev_keys
-// (named "address:" + the address).
+// (named "client:" + its id, or "client:ID@ADDRESS" for its count from one
+// address) and every address blocked for wrong dev_keys ("address:" + the
+// address).
 func (l *Lockout) List(ctx context.Context) ([]Entry, error) {
 	states, err := l.counters.ListStates(ctx)
 	if err != nil {
 		return nil, err
 	}
+	now := l.now().UTC()
 	out := make([]Entry, 0, len(states))
 	for _, st := range states {
 		name, ok := displayName(st.Key)
 		if !ok {
 			continue
 		}
-		out = append(out, Entry{
-			Name: name, Failures: st.Failures, LockedUntil: st.LockedUntil,
-			CaptchaRequired: strings.HasPrefix(st.Key, userNS) && l.cfg.CaptchaAfter > 0 && st.Failures >= l.cfg.CaptchaAfter,
-		})
+		e := Entry{Name: name, Failures: st.Failures,
+			CaptchaRequired: strings.HasPrefix(st.Key, userNS) && l.cfg.CaptchaAfter > 0 && st.Failures >= l.cfg.CaptchaAfter}
+		if st.LockedFor > 0 {
+			until := now.Add(st.LockedFor)
+			e.LockedUntil = &until
+		}
+		out = append(out, e)
 	}
 	return out, nil
 }
 
+// displayNames maps counter namespaces to the names admins see.
+var displayNames = []struct{ ns, name string }{
+	{userNS, ""}, {devKeyAddrNS, "address:"}, {clientAddrNS, "client:"}, {clientNS, "client:"},
+}
+
 func displayName(key string) (string, bool) {
-	switch {
-	case strings.HasPrefix(key, userNS):
-		return strings.TrimPrefix(key, userNS), true
-	case strings.HasPrefix(key, devKeyAddrNS):
-		return "address:" + strings.TrimPrefix(key, devKeyAddrNS), true
-	case strings.HasPrefix(key, clientNS):
-		return "client:" + strings.TrimPrefix(key, clientNS), true
+	for _, d := range displayNames {
+		if rest, ok := strings.CutPrefix(key, d.ns); ok {
+			return d.name + rest, true
+		}
 	}
 	return "", false
+}
+
+// keyOf is the inverse of displayName.
+func keyOf(name string) string {
+	if addr, ok := strings.CutPrefix(name, "address:"); ok {
+		return devKeyAddrNS + addr
+	}
+	id, ok := strings.CutPrefix(name, "client:")
+	if !ok {
+		return userKey(name)
+	}
+	if i := strings.LastIndexByte(id, '@'); i >= 0 && isAddress(id[i+1:]) {
+		return clientAddrNS + id
+	}
+	return clientNS + id
+}
+
+// isAddress tells a grouped client address (see clientaddr) from the rest
+// of a client id that holds an '@'.
+func isAddress(s string) bool {
+	if _, err := netip.ParseAddr(s); err == nil {
+		return true
+	}
+	_, err := netip.ParsePrefix(s)
+	return err == nil || s == "unknown"
 }
 
 // Unlock clears a login's (or a "client:" or "address:" entry's) failures
 // and lock, and records who did it.
 func (l *Lockout) Unlock(ctx context.Context, name, by string) error {
-	key := userKey(name)
-	if addr, ok := strings.CutPrefix(name, "address:"); ok {
-		key = devKeyAddrNS + addr
-	} else if id, ok := strings.CutPrefix(name, "client:"); ok {
-		key = clientNS + id
-	}
+	key := keyOf(name)
 	if err := l.counters.Reset(ctx, key); err != nil {
 		return err
+	}
+	if id, ok := strings.CutPrefix(key, clientNS); ok {
+		if err := l.unlockClientAddresses(ctx, id); err != nil {
+			return err
+		}
 	}
 	subject, _ := displayName(key)
 	return l.audit.AddAuditEvent(ctx, store.AuditEvent{
 		At: l.now().UTC(), Subject: subject, Kind: "unlock", Outcome: "by " + by,
 	})
+}
+
+// unlockClientAddresses clears a client's counts from single addresses too:
+// unlocking a client lets all its callers in.
+func (l *Lockout) unlockClientAddresses(ctx context.Context, clientID string) error {
+	states, err := l.counters.ListStates(ctx)
+	if err != nil {
+		return err
+	}
+	prefix := clientAddrNS + clientID + "@"
+	for _, st := range states {
+		if rest, ok := strings.CutPrefix(st.Key, prefix); ok && !strings.Contains(rest, "@") {
+			if err := l.counters.Reset(ctx, st.Key); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }

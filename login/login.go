@@ -61,13 +61,38 @@ func (s *Service) Login(ctx context.Context, r Request, kind string) (Result, er
 	if !ok {
 		return Result{}, ErrWrongCredentials
 	}
-	token, sess, err := s.sessions.Create(ctx, u, kind)
-	if err != nil {
-		return Result{}, err
+	return s.start(ctx, u, kind)
+}
+
+// maxStarts bounds the retries of start while the user keeps changing.
+const maxStarts = 3
+
+// start creates a session carrying u's identity, then reads the user again.
+// A change of identity (role, tenant) or a disabling ends the user's
+// sessions once it is stored, so a change stored before that read shows in
+// it and one stored after it finds this session: either way no session
+// outlives a change. When the identity changed meanwhile, the session is
+// made again with the new one; a user disabled or deleted meanwhile gets
+// no session.
+func (s *Service) start(ctx context.Context, u store.User, kind string) (Result, error) {
+	for range maxStarts {
+		token, sess, err := s.sessions.Create(ctx, store.IdentityOf(u), kind)
+		if err != nil {
+			return Result{}, err
+		}
+		now, err := s.accounts.RecordLogin(ctx, u)
+		switch {
+		case err == nil && !now.Disabled && store.IdentityOf(now) == sess.User:
+			return Result{User: now, Token: token, Session: sess}, nil
+		case errors.Is(err, store.ErrNotFound) || (err == nil && now.Disabled):
+			err = ErrWrongCredentials
+		}
+		// a session the client never learns of must not linger
+		_ = s.sessions.End(ctx, store.Digest(token))
+		if err != nil {
+			return Result{}, err
+		}
+		u = now
 	}
-	if err := s.accounts.RecordLogin(ctx, u.ID); err != nil {
-		_ = s.sessions.End(ctx, token) // a session the client never learns of must not linger
-		return Result{}, err
-	}
-	return Result{User: u, Token: token, Session: sess}, nil
+	return Result{}, ErrWrongCredentials
 }

@@ -74,7 +74,7 @@ func (m *Metrics) Request(method, route string, status int, took time.Duration) 
 	if m == nil {
 		return
 	}
-	m.requests.WithLabelValues(method, route, strconv.Itoa(status)).Inc()
+	m.requests.WithLabelValues(Method(method), route, strconv.Itoa(status)).Inc()
 	m.duration.WithLabelValues(route).Observe(took.Seconds())
 }
 
@@ -104,6 +104,18 @@ func (m *Metrics) Hash(d time.Duration) {
 	if m != nil {
 		m.hashing.Observe(d.Seconds())
 	}
+}
+
+// Method names an HTTP method for labels and logs: the standard ones by
+// name, anything else "other", so a client sending made-up methods cannot
+// make new series or fill the log.
+func Method(m string) string {
+	switch m {
+	case http.MethodGet, http.MethodHead, http.MethodPost, http.MethodPut, http.MethodPatch,
+		http.MethodDelete, http.MethodConnect, http.MethodOptions, http.MethodTrace:
+		return m
+	}
+	return "other"
 }
 
 // Notification counts one delivery attempt's outcome on a channel.

@@ -74,9 +74,11 @@ type Token struct {
 	store.AccessToken
 }
 
-// Authenticate checks a client's secret behind the gate.
+// Authenticate checks a client's secret behind the gate. An id that could
+// name no client, or a secret longer than any, is refused before anything
+// is counted or written.
 func (s *Service) Authenticate(ctx context.Context, clientID, secret, address string) (store.Client, error) {
-	if clientID == "" || secret == "" {
+	if !validClientID(clientID) || secret == "" || len(secret) > maxSecretLen {
 		return store.Client{}, ErrInvalidClient
 	}
 	if err := s.d.Gate.EnterClient(ctx, clientID, address); err != nil {
@@ -141,6 +143,9 @@ func (s *Service) Revoke(ctx context.Context, value string) error {
 func (s *Service) ExpiresIn(t store.AccessToken) int64 {
 	return int64((t.ExpiresAt.Sub(s.d.Now()) + time.Second - 1) / time.Second)
 }
+
+// maxSecretLen bounds a presented secret: ours are 43 characters.
+const maxSecretLen = 256
 
 // NewSecret makes a random bearer secret (256 bits, URL-safe).
 func NewSecret() (string, error) {

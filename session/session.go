@@ -1,8 +1,10 @@
 // Package session issues, finds and ends login sessions. A session is named
-// by a random token the client holds; the store keeps only its SHA-256, so
-// a dump of Redis logs nobody in. Sessions last a fixed TTL from login (not
-// sliding) and live in the ephemeral store shared by every server process,
-// so a logout on one process ends the session on all of them.
+// by a random token the client holds; the store keeps only its SHA-256 (the
+// session's digest), so a dump of Redis logs nobody in. Beside it the store
+// keeps the user's identity, so finding a session is all an authenticated
+// request costs. Sessions last a fixed TTL from login (not sliding) and live
+// in the ephemeral store shared by every server process, so a logout on one
+// process ends the session on all of them.
 package session
 
 import (
@@ -33,23 +35,23 @@ func NewManager(s store.Sessions, ttl time.Duration, now func() time.Time) *Mana
 	return &Manager{store: s, ttl: ttl, now: now}
 }
 
-// Create starts a session for u and returns its fresh token.
-func (m *Manager) Create(ctx context.Context, u store.User, kind string) (string, store.Session, error) {
+// Create starts a session for the user and returns its fresh token.
+func (m *Manager) Create(ctx context.Context, user store.Identity, kind string) (string, store.Session, error) {
 	token, err := uuid.NewRandom()
 	if err != nil {
 		return "", store.Session{}, err
 	}
 	now := m.now().UTC()
-	s := store.Session{UserID: u.ID, Login: u.Login, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(m.ttl)}
+	s := store.Session{User: user, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(m.ttl)}
 	if err := m.store.CreateSession(ctx, store.Digest(token.String()), s); err != nil {
 		return "", store.Session{}, err
 	}
 	return token.String(), s, nil
 }
 
-// Lookup finds the live session of token; store.ErrNotFound if none.
-func (m *Manager) Lookup(ctx context.Context, token string) (store.Session, error) {
-	s, err := m.store.GetSession(ctx, store.Digest(token))
+// Lookup finds the live session of a digest; store.ErrNotFound if none.
+func (m *Manager) Lookup(ctx context.Context, digest string) (store.Session, error) {
+	s, err := m.store.GetSession(ctx, digest)
 	if err != nil {
 		return store.Session{}, err
 	}
@@ -59,9 +61,9 @@ func (m *Manager) Lookup(ctx context.Context, token string) (store.Session, erro
 	return s, nil
 }
 
-// End deletes the session of token; store.ErrNotFound if there was none.
-func (m *Manager) End(ctx context.Context, token string) error {
-	return m.store.DeleteSession(ctx, store.Digest(token))
+// End deletes the session of a digest; store.ErrNotFound if there was none.
+func (m *Manager) End(ctx context.Context, digest string) error {
+	return m.store.DeleteSession(ctx, digest)
 }
 
 // DeleteUserSessions ends every session of the user but keep (a digest).

@@ -110,11 +110,25 @@ type DevKeys interface {
 	TouchDevKey(ctx context.Context, id int64, at time.Time) error
 }
 
+// Identity is what a request needs to know of its user. It is kept beside
+// every session, so an authenticated request reads no SQL; a change of any
+// of it ends the user's sessions (package account).
+type Identity struct {
+	ID       int64  `json:"id"`
+	Login    string `json:"login"`
+	IsSuper  bool   `json:"super,omitempty"`
+	TenantID int64  `json:"tenant"`
+}
+
+// IdentityOf is the identity of u.
+func IdentityOf(u User) Identity {
+	return Identity{ID: u.ID, Login: u.Login, IsSuper: u.IsSuper, TenantID: u.TenantID}
+}
+
 // Session is what a login token stands for. The token itself is never
 // stored, only its SHA-256.
 type Session struct {
-	UserID    int64     `json:"uid"`
-	Login     string    `json:"login"`
+	User      Identity  `json:"user"`
 	Kind      string    `json:"kind"`
 	CreatedAt time.Time `json:"created_at"`
 	ExpiresAt time.Time `json:"expires_at"`
@@ -187,12 +201,13 @@ type AttemptResult struct {
 	RetryAfter time.Duration // for AttemptLocked
 }
 
-// LockState describes one key with failures, for admins. LockedUntil is
-// the store's clock plus the lock's remaining time: for display only.
+// LockState describes one key with failures, for admins. LockedFor is
+// the lock's remaining time (Redis keeps durations, not instants), zero
+// when the key is not locked.
 type LockState struct {
-	Key         string
-	Failures    int
-	LockedUntil *time.Time
+	Key       string
+	Failures  int
+	LockedFor time.Duration
 }
 
 // Counters are the failure counters and locks of the lockout, one set of
@@ -211,6 +226,8 @@ type Counters interface {
 	Reset(ctx context.Context, key string) error
 	// State reports the key's failures and lock (zero values if none).
 	State(ctx context.Context, key string) (LockState, error)
+	// States reports several keys' states in one round trip, in order.
+	States(ctx context.Context, keys []string) ([]LockState, error)
 	// ListStates reports every key with failures or a lock.
 	ListStates(ctx context.Context) ([]LockState, error)
 	// Hit adds one to a fixed-window counter (the window starts at the first

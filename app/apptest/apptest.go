@@ -49,6 +49,29 @@ func (c *Clock) add(d time.Duration) {
 	c.now = c.now.Add(d)
 }
 
+// LogBuffer collects what a server logs; safe for concurrent use.
+type LogBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *LogBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+// String is everything logged so far.
+func (b *LogBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
+
+func newLogger(buf *LogBuffer) *slog.Logger {
+	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+}
+
 // Env is a running server with its stores.
 type Env struct {
 	t      testing.TB
@@ -56,6 +79,7 @@ type Env struct {
 	Server *httptest.Server
 	Redis  *miniredis.Miniredis
 	Clock  *Clock
+	Log    *LogBuffer // what the server logged
 }
 
 // Config returns the settings an Env uses; tests change them through New.
@@ -79,7 +103,8 @@ func New(t testing.TB, change ...func(*config.Config)) *Env {
 		c(&cfg)
 	}
 	clock := &Clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	a, err := app.OpenServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), clock.Now)
+	log := &LogBuffer{}
+	a, err := app.OpenServer(context.Background(), cfg, newLogger(log), clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +113,7 @@ func New(t testing.TB, change ...func(*config.Config)) *Env {
 	}
 	srv := httptest.NewServer(a.Handler())
 	t.Cleanup(func() { srv.Close(); a.Approvals.Wait(); a.Close() })
-	return &Env{t: t, App: a, Server: srv, Redis: mr, Clock: clock}
+	return &Env{t: t, App: a, Server: srv, Redis: mr, Clock: clock, Log: log}
 }
 
 // Join starts a second server on e's stores and clock, as a second process
@@ -100,13 +125,14 @@ func (e *Env) Join(change ...func(*config.Config)) *Env {
 	for _, c := range change {
 		c(&cfg)
 	}
-	a, err := app.OpenServer(context.Background(), cfg, slog.New(slog.NewTextHandler(io.Discard, nil)), e.Clock.Now)
+	log := &LogBuffer{}
+	a, err := app.OpenServer(context.Background(), cfg, newLogger(log), e.Clock.Now)
 	if err != nil {
 		e.t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler())
 	e.t.Cleanup(func() { srv.Close(); a.Approvals.Wait(); a.Close() })
-	return &Env{t: e.t, App: a, Server: srv, Redis: e.Redis, Clock: e.Clock}
+	return &Env{t: e.t, App: a, Server: srv, Redis: e.Redis, Clock: e.Clock, Log: log}
 }
 
 // Advance moves the fake clock and Redis TTLs forward together.

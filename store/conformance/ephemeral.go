@@ -82,11 +82,12 @@ func ephNoErr(t *testing.T, what string, err error) {
 
 func ephSession(uid int64, login string, ttl time.Duration) store.Session {
 	now := time.Now()
-	return store.Session{UserID: uid, Login: login, Kind: "web", CreatedAt: now, ExpiresAt: now.Add(ttl)}
+	user := store.Identity{ID: uid, Login: login, IsSuper: uid%2 == 1, TenantID: 1}
+	return store.Session{User: user, Kind: "web", CreatedAt: now, ExpiresAt: now.Add(ttl)}
 }
 
 func ephSameSession(a, b store.Session) bool {
-	return a.UserID == b.UserID && a.Login == b.Login && a.Kind == b.Kind &&
+	return a.User == b.User && a.Kind == b.Kind &&
 		a.CreatedAt.Equal(b.CreatedAt) && a.ExpiresAt.Equal(b.ExpiresAt)
 }
 
@@ -276,9 +277,9 @@ func ephWantState(t *testing.T, s Ephemeral, key string, failures int, isLocked 
 	t.Helper()
 	st, err := s.State(context.Background(), key)
 	ephNoErr(t, "state", err)
-	if st.Failures != failures || (st.LockedUntil != nil) != isLocked {
-		t.Fatalf("state of %s = %d failures, locked until %v; want %d failures, locked %v",
-			key, st.Failures, st.LockedUntil, failures, isLocked)
+	if st.Failures != failures || (st.LockedFor > 0) != isLocked {
+		t.Fatalf("state of %s = %d failures, locked for %v; want %d failures, locked %v",
+			key, st.Failures, st.LockedFor, failures, isLocked)
 	}
 	return st
 }
@@ -323,11 +324,15 @@ func testEphState(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 		t.Errorf("state key = %q, want bob", st.Key)
 	}
 	p := store.AttemptPolicy{LockAfter: 1, LockFor: ephLong}
-	before := time.Now()
 	ephAttempts(t, s, "client:42", p, ephStep{false, ephProceed, 1})
 	st := ephWantState(t, s, "client:42", 1, true)
-	if st.LockedUntil.Before(before.Add(ephLong-time.Minute)) || st.LockedUntil.After(time.Now().Add(ephLong+time.Second)) {
-		t.Errorf("locked until %v, want about %v", st.LockedUntil, before.Add(ephLong))
+	if st.LockedFor > ephLong || st.LockedFor < ephLong-time.Minute {
+		t.Errorf("locked for %v, want about %v", st.LockedFor, ephLong)
+	}
+	states, err := s.States(context.Background(), []string{"nobody", "client:42", "bob"})
+	ephNoErr(t, "states", err)
+	if len(states) != 3 || states[0].Failures != 0 || states[1] != st || states[2].Failures != 1 || states[2].LockedFor != 0 {
+		t.Errorf("States = %+v, want nobody, client:42 and bob in order", states)
 	}
 }
 
@@ -359,11 +364,11 @@ func testEphListStates(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	var keys []string
 	for _, st := range states {
 		keys = append(keys, st.Key)
-		if want, ok := failures[st.Key]; ok && (st.Failures != want || st.LockedUntil != nil) {
-			t.Errorf("%s: %d failures, locked until %v; want %d, unlocked", st.Key, st.Failures, st.LockedUntil, want)
+		if want, ok := failures[st.Key]; ok && (st.Failures != want || st.LockedFor > 0) {
+			t.Errorf("%s: %d failures, locked for %v; want %d, unlocked", st.Key, st.Failures, st.LockedFor, want)
 		}
-		if st.Key == "client:42" && (st.Failures != 1 || st.LockedUntil == nil) {
-			t.Errorf("client:42: %d failures, locked until %v; want 1, locked", st.Failures, st.LockedUntil)
+		if st.Key == "client:42" && (st.Failures != 1 || st.LockedFor == 0) {
+			t.Errorf("client:42: %d failures, locked for %v; want 1, locked", st.Failures, st.LockedFor)
 		}
 	}
 	want := []string{"client:42"}

@@ -57,15 +57,6 @@ end
 return n
 `)
 
-// hitScript counts in a fixed window that starts at the first hit.
-var hitScript = redis.NewScript(`
-local n = redis.call('INCR', KEYS[1])
-if n == 1 then
-	redis.call('PEXPIRE', KEYS[1], ARGV[1])
-end
-return n
-`)
-
 func (s *Store) Attempt(ctx context.Context, key string, p store.AttemptPolicy, captchaSolved bool) (store.AttemptResult, error) {
 	if err := checkTTL("AttemptPolicy.LockFor", p.LockFor); err != nil {
 		return store.AttemptResult{}, err
@@ -107,11 +98,8 @@ func (s *Store) Reset(ctx context.Context, key string) error {
 	return nil
 }
 
-// State reports the key's failures and lock. LockedUntil is time.Now plus
-// the lock's remaining TTL: Redis keeps durations, not instants, so the
-// result is for display only and the lock itself never depends on it.
 func (s *Store) State(ctx context.Context, key string) (store.LockState, error) {
-	states, err := s.readStates(ctx, []string{key})
+	states, err := s.States(ctx, []string{key})
 	if err != nil {
 		return store.LockState{}, err
 	}
@@ -126,19 +114,20 @@ func (s *Store) ListStates(ctx context.Context) ([]store.LockState, error) {
 		return nil, err
 	}
 	slices.Sort(subjects)
-	states, err := s.readStates(ctx, subjects)
+	states, err := s.States(ctx, subjects)
 	if err != nil {
 		return nil, err
 	}
 	// keys may have expired between the scan and the read
 	return slices.DeleteFunc(states, func(st store.LockState) bool {
-		return st.Failures == 0 && st.LockedUntil == nil
+		return st.Failures == 0 && st.LockedFor == 0
 	}), nil
 }
 
-// readStates reads the subjects' keys in one pipelined round trip. It is
-// not atomic across the two keys, which is fine for a display.
-func (s *Store) readStates(ctx context.Context, subjects []string) ([]store.LockState, error) {
+// States reads the subjects' keys in one pipelined round trip. It is not
+// atomic across a subject's two keys: a lock taken between the two reads
+// may show without its last failure, which no caller minds.
+func (s *Store) States(ctx context.Context, subjects []string) ([]store.LockState, error) {
 	pipe := s.rdb.Pipeline()
 	gets := make([]*redis.StringCmd, len(subjects))
 	pttls := make([]*redis.DurationCmd, len(subjects))
@@ -149,10 +138,9 @@ func (s *Store) readStates(ctx context.Context, subjects []string) ([]store.Lock
 	if _, err := pipe.Exec(ctx); err != nil && !errors.Is(err, redis.Nil) {
 		return nil, fail("read counters", err)
 	}
-	now := time.Now()
 	states := make([]store.LockState, len(subjects))
 	for i, subj := range subjects {
-		st, err := lockState(subj, gets[i], pttls[i], now)
+		st, err := lockState(subj, gets[i], pttls[i])
 		if err != nil {
 			return nil, err
 		}
@@ -161,17 +149,20 @@ func (s *Store) readStates(ctx context.Context, subjects []string) ([]store.Lock
 	return states, nil
 }
 
-func lockState(subject string, get *redis.StringCmd, pttl *redis.DurationCmd, now time.Time) (store.LockState, error) {
+func lockState(subject string, get *redis.StringCmd, pttl *redis.DurationCmd) (store.LockState, error) {
 	st := store.LockState{Key: subject}
 	n, err := get.Int()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return st, fail("read failures", err)
 	}
 	st.Failures = n
-	// PTTL: -2 absent, -1 no expiry (a lock Attempt will bound), else remaining
-	if d := pttl.Val(); d != -2 {
-		until := now.Add(max(d, 0))
-		st.LockedUntil = &until
+	// PTTL: -2 absent, -1 no expiry (a lock Attempt will bound), else
+	// remaining; a lock about to expire still counts as locked.
+	switch d := pttl.Val(); {
+	case d == -1:
+		st.LockedFor = time.Millisecond
+	case d >= 0:
+		st.LockedFor = max(d, time.Millisecond)
 	}
 	return st, nil
 }
@@ -215,15 +206,23 @@ func scanKeys(ctx context.Context, c redis.Cmdable, pattern string, add func(str
 	return iter.Err()
 }
 
+// Hit counts in a fixed window that starts at the first hit: the key is
+// made with the window's TTL if absent, then incremented, in one
+// transaction (no script: scripts are slow in the embedded server).
 func (s *Store) Hit(ctx context.Context, key string, window time.Duration) (int64, error) {
 	if err := checkTTL("window", window); err != nil {
 		return 0, err
 	}
-	n, err := hitScript.Run(ctx, s.rdb, []string{s.hitsKey(key)}, millis(window)).Int64()
+	var n *redis.IntCmd
+	_, err := s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		p.SetNX(ctx, s.hitsKey(key), 0, window)
+		n = p.Incr(ctx, s.hitsKey(key))
+		return nil
+	})
 	if err != nil {
 		return 0, fail("hit", err)
 	}
-	return n, nil
+	return n.Val(), nil
 }
 
 func (s *Store) Hits(ctx context.Context, key string) (int64, error) {

@@ -1,9 +1,11 @@
 package redisstore
 
 import (
+	"context"
 	"crypto/rand"
 	"errors"
 	"fmt"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -18,9 +20,14 @@ import (
 // the same installation (the CLI) how to reach the embedded Redis.
 const AddrFile = "redis.addr"
 
-// tickEvery is how often the embedded server's clock is moved on; keys
-// expire at most this much early or late.
-const tickEvery = 10 * time.Millisecond
+// tickEvery is how often the embedded server's clock is moved on at least;
+// keys expire about this much early or late. A tick costs a walk over
+// every key (miniredis charges TTLs key by key), so with many keys the
+// ticks space out to keep that walk under tickShare of one core.
+const (
+	tickEvery = 10 * time.Millisecond
+	tickShare = 100 // the walk takes at most 1/tickShare of the time
+)
 
 // Embedded is an in-process Redis (miniredis) for single-binary installs.
 // It listens on 127.0.0.1 only and requires a random password, which is
@@ -64,6 +71,13 @@ func StartEmbedded(dataDir string) (*Embedded, error) {
 		mr.Close()
 		return nil, fmt.Errorf("redisstore: embedded URL: %w", err)
 	}
+	// The server's own client talks to it through in-memory pipes: no
+	// sockets, no system calls. Other processes (the CLI) use the port.
+	opt.Dialer = func(context.Context, string, string) (net.Conn, error) {
+		client, server := net.Pipe()
+		mr.Server().ServeConn(server)
+		return client, nil
+	}
 	e.client = redis.NewClient(opt)
 	go e.tick()
 	if err := writeFileAtomic(e.addrPath, e.url+"\n"); err != nil {
@@ -73,23 +87,26 @@ func StartEmbedded(dataDir string) (*Embedded, error) {
 	return e, nil
 }
 
-// tick moves the server's clock to time.Now every tickEvery. miniredis
-// expires keys only by a clock it is given. With ClockTTL it charges TTLs
-// for the clock's movement lazily, when a command next touches the data, so
-// a fine tick costs nothing while idle, where a periodic FastForward would
-// walk every key on each tick. A key may be charged up to one tick too much
-// or too little. Differences of time.Now values come from the monotonic
-// clock, so wall-clock jumps neither expire keys early nor freeze them.
+// tick moves the server's clock to time.Now, at most every tickEvery.
+// miniredis expires keys only by a clock it is given: with ClockTTL it
+// charges every key's TTL for the clock's movement when a database is next
+// touched, walking all keys. The tick touches it at once, so that walk runs
+// here rather than inside a request, and waits tickShare times the walk's
+// time before the next one. Differences of time.Now values come from the
+// monotonic clock, so wall-clock jumps neither expire keys early nor freeze
+// them.
 func (e *Embedded) tick() {
 	defer close(e.done)
-	t := time.NewTicker(tickEvery)
-	defer t.Stop()
+	wait := tickEvery
 	for {
 		select {
 		case <-e.stop:
 			return
-		case <-t.C:
-			e.mr.SetTime(time.Now())
+		case <-time.After(wait):
+			start := time.Now()
+			e.mr.SetTime(start)
+			e.mr.Exists("") // charges the TTLs
+			wait = max(tickEvery, tickShare*time.Since(start))
 		}
 	}
 }

@@ -97,7 +97,7 @@ func TestEmbeddedWallClockExpiry(t *testing.T) {
 	s := New(e.Client(), "xa:")
 	ctx := context.Background()
 	now := time.Now()
-	sess := store.Session{UserID: 1, Login: "alice", CreatedAt: now, ExpiresAt: now.Add(200 * time.Millisecond)}
+	sess := store.Session{User: store.Identity{ID: 1, Login: "alice"}, CreatedAt: now, ExpiresAt: now.Add(200 * time.Millisecond)}
 	if err := s.CreateSession(ctx, "d1", sess); err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package redisstore
 
 import (
 	"context"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -60,15 +61,19 @@ func TestSessionLifetimeFromItsOwnTimes(t *testing.T) {
 	s, mr := newTestStore(t, "xa:")
 	ctx := context.Background()
 	created := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
-	sess := store.Session{UserID: 1, Login: "alice", CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
+	sess := store.Session{User: store.Identity{ID: 1, Login: "alice"}, CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
 	if err := s.CreateSession(ctx, "d1", sess); err != nil {
 		t.Fatal(err)
 	}
 	if ttl := mr.TTL("xa:sess:d1"); ttl != time.Hour {
 		t.Errorf("TTL %v, want 1h", ttl)
 	}
-	if ttl := mr.TTL("xa:usess:1"); ttl != time.Hour {
-		t.Errorf("index TTL %v, want 1h", ttl)
+	if ttl := mr.TTL("xa:usess:1"); ttl != MaxLifetime+pruneGrace {
+		t.Errorf("index TTL %v, want it to outlive any session", ttl)
+	}
+	sess.ExpiresAt = created.Add(MaxLifetime + time.Second)
+	if err := s.CreateSession(ctx, "d3", sess); err == nil {
+		t.Error("a session longer than MaxLifetime was accepted")
 	}
 	sess.ExpiresAt = created
 	if err := s.CreateSession(ctx, "d2", sess); err == nil {
@@ -77,29 +82,39 @@ func TestSessionLifetimeFromItsOwnTimes(t *testing.T) {
 }
 
 // TestUserIndexIsPruned: digests long expired leave the user's index when
-// a new session is created, so it does not grow forever.
+// a new session is created, at most every pruneGrace, so it does not grow
+// forever and a busy user does not pay a range removal on every login.
 func TestUserIndexIsPruned(t *testing.T) {
 	s, mr := newTestStore(t, "xa:")
 	ctx := context.Background()
 	start := time.Now()
-	for i, d := range []string{"old", "recent", "new"} {
-		created := start.Add(time.Duration(i) * 8 * time.Minute)
-		sess := store.Session{UserID: 1, CreatedAt: created, ExpiresAt: created.Add(time.Minute)}
-		if err := s.CreateSession(ctx, d, sess); err != nil {
+	index := func(want string) {
+		t.Helper()
+		members, err := mr.ZMembers("xa:usess:1")
+		if err != nil {
+			t.Fatal(err)
+		}
+		members = slices.DeleteFunc(members, func(m string) bool { return m == prunedMember })
+		if got := strings.Join(members, ","); got != want {
+			t.Errorf("index %v, want %s", got, want)
+		}
+	}
+	create := func(digest string, minutes int) {
+		t.Helper()
+		created := start.Add(time.Duration(minutes) * time.Minute)
+		sess := store.Session{User: store.Identity{ID: 1}, CreatedAt: created, ExpiresAt: created.Add(time.Minute)}
+		if err := s.CreateSession(ctx, digest, sess); err != nil {
 			t.Fatal(err)
 		}
 	}
-	// "old" expired 15 minutes before "new" was made, "recent" only 7
-	members, err := mr.ZMembers("xa:usess:1")
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Join(members, ",") != "recent,new" {
-		t.Errorf("index %v, want [recent new]", members)
-	}
-	if ttl := mr.TTL("xa:usess:1"); ttl != time.Minute {
-		t.Errorf("index TTL %v, want the longest session's 1m", ttl)
-	}
+	create("old", 0) // pruned at 0
+	create("recent", 8)
+	create("new", 16) // pruned at 16: "old" expired 15 minutes before, "recent" only 7
+	index("recent,new")
+	create("newer", 20) // "recent" expired 11 minutes before, but the last prune was at 16
+	index("recent,new,newer")
+	create("newest", 26) // pruned at 26: "recent" goes, "new" expired only 9 minutes before
+	index("new,newer,newest")
 }
 
 // TestListStatesGlobPrefix: a prefix with glob characters matches only

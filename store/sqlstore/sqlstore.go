@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -29,9 +30,13 @@ const (
 const SQLiteFile = "xtraauth.db"
 
 // sqliteParams: wait for locks instead of failing at once, let readers run
-// beside the writer (WAL), enforce REFERENCES, and take the write lock at
-// BEGIN so two read-then-write transactions cannot deadlock on upgrade.
-const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+// beside the writer (WAL), sync the WAL at checkpoints rather than at every
+// commit (with WAL this never corrupts the database; a power cut may lose
+// the last commits, as it may lose Redis's sessions), enforce REFERENCES,
+// and take the write lock at BEGIN so two read-then-write transactions
+// cannot deadlock on upgrade.
+const sqliteParams = "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)" +
+	"&_pragma=foreign_keys(1)&_txlock=immediate"
 
 // defaultConnectTimeout bounds each PostgreSQL connection attempt when the
 // URL sets no connect_timeout, so a wrong host fails start-up instead of
@@ -44,6 +49,29 @@ const defaultConnectTimeout = 10 * time.Second
 type Store struct {
 	db      *sql.DB
 	dialect string
+	// stmts holds a prepared statement per query text run outside a
+	// transaction, so a hot query is parsed once per connection, not once
+	// per call. The texts are constants of this package (filters only pick
+	// among fixed clauses), so the map stays small.
+	stmts sync.Map // string → *sql.Stmt
+}
+
+// DefaultPool is the default size of the connection pool.
+const DefaultPool = 16
+
+// SetPool sizes the connection pool: at most n open connections, all of
+// which stay open when idle. database/sql keeps 2 idle ones by default, so
+// under load nearly every query would open a connection, which for SQLite
+// means reading the schema again. PostgreSQL connections are also recycled
+// after an hour and closed after 5 idle minutes, so a failover or a
+// restarted pooler is picked up.
+func (s *Store) SetPool(n int) {
+	s.db.SetMaxOpenConns(n)
+	s.db.SetMaxIdleConns(n)
+	if s.dialect == DialectPostgres {
+		s.db.SetConnMaxLifetime(time.Hour)
+		s.db.SetConnMaxIdleTime(5 * time.Minute)
+	}
 }
 
 var (
@@ -88,6 +116,7 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
 	s := &Store{db: db, dialect: DialectSQLite}
+	s.SetPool(DefaultPool)
 	if err := pingSQLite(ctx, db); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
@@ -145,6 +174,7 @@ func openPostgres(ctx context.Context, databaseURL string) (*Store, error) {
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
 	s := &Store{db: stdlib.OpenDB(*cfg), dialect: DialectPostgres}
+	s.SetPool(DefaultPool)
 	if err := s.Ping(ctx); err != nil {
 		s.db.Close()
 		return nil, fmt.Errorf("connect to PostgreSQL: %w", err)
@@ -170,8 +200,14 @@ func (s *Store) Dialect() string { return s.dialect }
 // Ping checks that the database answers.
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
-// Close closes the pool.
-func (s *Store) Close() error { return s.db.Close() }
+// Close closes the prepared statements and the pool.
+func (s *Store) Close() error {
+	s.stmts.Range(func(_, st any) bool {
+		st.(*sql.Stmt).Close()
+		return true
+	})
+	return s.db.Close()
+}
 
 // rebind turns the '?' placeholders every query is written with into $1..$n
 // for PostgreSQL. Queries carry no '?' inside string literals.
@@ -201,15 +237,67 @@ type querier interface {
 }
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
-	return q.ExecContext(ctx, s.rebind(query), args...)
+	q, query = s.on(ctx, q, query)
+	return q.ExecContext(ctx, query, args...)
 }
 
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	return q.QueryContext(ctx, s.rebind(query), args...)
+	q, query = s.on(ctx, q, query)
+	return q.QueryContext(ctx, query, args...)
 }
 
 func (s *Store) queryRow(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	return q.QueryRowContext(ctx, s.rebind(query), args...)
+	q, query = s.on(ctx, q, query)
+	return q.QueryRowContext(ctx, query, args...)
+}
+
+// on picks what runs query, and the text to give it: its prepared
+// statement, or q itself when preparing failed (q then reports the
+// failure). Within a transaction only a statement already prepared is used,
+// bound to it: preparing takes a second connection, and transactions
+// holding every connection of the pool would wait for one forever.
+func (s *Store) on(ctx context.Context, q querier, query string) (querier, string) {
+	if tx, ok := q.(*sql.Tx); ok {
+		if st, ok := s.stmts.Load(query); ok {
+			return prepared{tx.StmtContext(ctx, st.(*sql.Stmt))}, "" // closed with the transaction
+		}
+		return q, s.rebind(query)
+	}
+	st, err := s.prepare(ctx, query)
+	if err != nil {
+		return q, s.rebind(query)
+	}
+	return prepared{st}, ""
+}
+
+func (s *Store) prepare(ctx context.Context, query string) (*sql.Stmt, error) {
+	if st, ok := s.stmts.Load(query); ok {
+		return st.(*sql.Stmt), nil
+	}
+	st, err := s.db.PrepareContext(ctx, s.rebind(query))
+	if err != nil {
+		return nil, err
+	}
+	if old, loaded := s.stmts.LoadOrStore(query, st); loaded {
+		st.Close()
+		st = old.(*sql.Stmt)
+	}
+	return st, nil
+}
+
+// prepared runs one statement; the query text it is given is its own.
+type prepared struct{ st *sql.Stmt }
+
+func (p prepared) ExecContext(ctx context.Context, _ string, args ...any) (sql.Result, error) {
+	return p.st.ExecContext(ctx, args...)
+}
+
+func (p prepared) QueryContext(ctx context.Context, _ string, args ...any) (*sql.Rows, error) {
+	return p.st.QueryContext(ctx, args...)
+}
+
+func (p prepared) QueryRowContext(ctx context.Context, _ string, args ...any) *sql.Row {
+	return p.st.QueryRowContext(ctx, args...)
 }
 
 // inTx runs fn in one transaction, committing only if fn succeeds.

@@ -1,0 +1,128 @@
+package login_test
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/go-redis/v9"
+
+	"xtraauth/account"
+	"xtraauth/login"
+	"xtraauth/session"
+	"xtraauth/store"
+	"xtraauth/store/redisstore"
+	"xtraauth/store/sqlstore"
+)
+
+var cheapHash = account.HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}
+
+// racingSessions runs meanwhile once, just before the first session is
+// stored: as a change an admin makes while a login is between checking the
+// password and storing the session.
+type racingSessions struct {
+	store.Sessions
+	meanwhile func()
+}
+
+func (r *racingSessions) CreateSession(ctx context.Context, digest string, s store.Session) error {
+	if f := r.meanwhile; f != nil {
+		r.meanwhile = nil
+		f()
+	}
+	return r.Sessions.CreateSession(ctx, digest, s)
+}
+
+type fixture struct {
+	sql      *sqlstore.Store
+	sessions *session.Manager
+	login    *login.Service
+	race     *racingSessions
+	alice    store.User
+}
+
+func newFixture(t *testing.T) *fixture {
+	ctx := context.Background()
+	sql, err := sqlstore.Open(ctx, "", t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { sql.Close() })
+	mr := miniredis.RunT(t)
+	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
+	t.Cleanup(func() { rdb.Close() })
+	eph := redisstore.New(rdb, "t:")
+	race := &racingSessions{Sessions: eph}
+	accounts, err := account.New(ctx, account.Deps{Users: sql, DevKeys: sql, Tenants: sql, Sessions: eph,
+		Gate: account.OpenGate{}, Hasher: account.NewHasher(cheapHash, 2, time.Second, nil), Now: time.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	alice, err := accounts.Create(ctx, store.User{Login: "alice"}, "alice-password")
+	if err != nil {
+		t.Fatal(err)
+	}
+	sessions := session.NewManager(race, time.Hour, time.Now)
+	return &fixture{sql: sql, sessions: sessions, login: login.New(accounts, sessions), race: race, alice: alice}
+}
+
+func (f *fixture) update(t *testing.T, change func(*store.User)) {
+	_, err := f.sql.UpdateUser(context.Background(), f.alice.ID, func(u *store.User) error { change(u); return nil })
+	if err != nil {
+		t.Error(err)
+	}
+}
+
+func (f *fixture) logIn() (login.Result, error) {
+	req := login.Request{Attempt: account.Attempt{Login: "alice", Address: "192.0.2.1"}, Password: "alice-password"}
+	return f.login.Login(context.Background(), req, session.KindXSwitch)
+}
+
+// A change stored after the password check but before the session carries
+// the identity into no session: the login reads the user again and makes
+// the session anew with what it finds, or none for a disabled user.
+func TestLoginRacingAChange(t *testing.T) {
+	t.Run("made admin meanwhile", func(t *testing.T) {
+		f := newFixture(t)
+		f.race.meanwhile = func() { f.update(t, func(u *store.User) { u.IsSuper = true }) }
+		res, err := f.logIn()
+		if err != nil {
+			t.Fatal(err)
+		}
+		s, err := f.sessions.Lookup(context.Background(), store.Digest(res.Token))
+		if err != nil || !s.User.IsSuper || !res.User.IsSuper {
+			t.Fatalf("session %+v, %v; result %+v: want the new identity", s.User, err, res.User)
+		}
+	})
+	t.Run("disabled meanwhile", func(t *testing.T) {
+		f := newFixture(t)
+		var digest string
+		f.race.meanwhile = func() { f.update(t, func(u *store.User) { u.Disabled = true }) }
+		f.race.Sessions = &recordDigest{Sessions: f.race.Sessions, digest: &digest}
+		if _, err := f.logIn(); !errors.Is(err, login.ErrWrongCredentials) {
+			t.Fatalf("login of a user disabled meanwhile: %v, want ErrWrongCredentials", err)
+		}
+		if _, err := f.sessions.Lookup(context.Background(), digest); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("the session made meanwhile lingers: %v", err)
+		}
+	})
+	t.Run("nothing meanwhile", func(t *testing.T) {
+		f := newFixture(t)
+		res, err := f.logIn()
+		if err != nil || res.Session.User != store.IdentityOf(f.alice) {
+			t.Fatalf("%+v, %v", res.Session.User, err)
+		}
+	})
+}
+
+type recordDigest struct {
+	store.Sessions
+	digest *string
+}
+
+func (r *recordDigest) CreateSession(ctx context.Context, digest string, s store.Session) error {
+	*r.digest = digest
+	return r.Sessions.CreateSession(ctx, digest, s)
+}
