@@ -95,6 +95,8 @@ func runServe(cmd *cobra.Command) error {
 	if created && generated != "" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "created super admin %q with password %s (shown once; change it)\n", cfg.AdminLogin, generated)
 	}
+	a.StartBackground(ctx)
+	a.StartIntegrations(ctx)
 	return serveHTTP(ctx, a, log)
 }
 
@@ -103,8 +105,6 @@ func serveHTTP(ctx context.Context, a *app.App, log *slog.Logger) error {
 		ReadHeaderTimeout: 10 * time.Second, ReadTimeout: time.Minute, WriteTimeout: time.Minute, IdleTimeout: 2 * time.Minute}
 	errc := make(chan error, 1)
 	go func() { errc <- srv.ListenAndServe() }()
-	stopBackground := a.StartBackground(ctx)
-	defer stopBackground()
 	log.Info("listening", "addr", a.Cfg.Addr, "database", a.SQL.Dialect(), "embedded_redis", a.Embedded != nil)
 	select {
 	case err := <-errc:

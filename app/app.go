@@ -66,8 +66,12 @@ type App struct {
 	Notifier     *notify.Sender
 	// NotifyTick is how often the sender and the approvals' worker wake
 	// (1 s, so a notification's first try is within 2 s of its event).
-	NotifyTick time.Duration
-	worker     *lease.Lease
+	NotifyTick       time.Duration
+	worker           *lease.Lease
+	stopIntegrations context.CancelFunc
+
+	stopBackground context.CancelFunc
+	background     sync.WaitGroup
 }
 
 // OpenServer opens the stores for the server: the configured Redis, or an
@@ -200,29 +204,34 @@ func (a *App) wireIntegrations() {
 	})
 }
 
-// StartBackground runs the server's background work until ctx ends or
-// stop is called: the notification sender and the approvals' worker (in
-// the process holding the worker's lease) every NotifyTick, and the poll
-// of pending platform approvals every XTRA_APPROVAL_POLL. stop waits for
-// them and for accepted unlock requests, then hands the lease over.
-func (a *App) StartBackground(ctx context.Context) (stop func()) {
-	ctx, cancel := context.WithCancel(ctx)
+// StartIntegrations runs the background work of approvals and
+// notifications until Close: the notification sender and the approvals'
+// worker (in the process holding the worker's lease) every NotifyTick, and
+// the poll of pending platform approvals every XTRA_APPROVAL_POLL.
+func (a *App) StartIntegrations(ctx context.Context) {
+	ctx, a.stopIntegrations = context.WithCancel(ctx)
 	if err := a.Notifier.Start(ctx); err != nil {
 		a.Log.Error("notifications: placing the cursor", "err", err)
 	}
-	var wg sync.WaitGroup
-	wg.Go(func() { a.every(ctx, a.NotifyTick, "notifications", a.Notifier.Tick) })
-	wg.Go(func() { a.every(ctx, a.NotifyTick, "approvals", a.Approvals.Work) })
-	wg.Go(func() { a.every(ctx, a.Cfg.Integrations.ApprovalPoll, "approval poll", a.Approvals.Poll) })
-	return func() {
-		cancel()
-		wg.Wait()
-		a.Approvals.Wait()
-		dropCtx, done := context.WithTimeout(context.Background(), 2*time.Second)
-		defer done()
-		if err := a.worker.Drop(dropCtx); err != nil {
-			a.Log.Error("dropping the worker's lease", "err", err)
-		}
+	a.background.Go(func() { a.every(ctx, a.NotifyTick, "notifications", a.Notifier.Tick) })
+	a.background.Go(func() { a.every(ctx, a.NotifyTick, "approvals", a.Approvals.Work) })
+	a.background.Go(func() { a.every(ctx, a.Cfg.Integrations.ApprovalPoll, "approval poll", a.Approvals.Poll) })
+}
+
+// finishIntegrations waits for the unlock requests accepted and, when the
+// background work ran, hands the worker's lease over at once.
+func (a *App) finishIntegrations() {
+	if a.Approvals == nil {
+		return
+	}
+	a.Approvals.Wait()
+	if a.stopIntegrations == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.worker.Drop(ctx); err != nil {
+		a.Log.Error("dropping the worker's lease", "err", err)
 	}
 }
 
@@ -304,7 +313,48 @@ func (a *App) ready(ctx context.Context) error {
 	return a.Redis.Ping(ctx).Err()
 }
 
+// auditPruneEvery is how often the server deletes audit events older than
+// XTRA_AUDIT_RETENTION.
+const auditPruneEvery = time.Hour
+
+// StartBackground starts the server's work besides requests, which runs
+// until Close: measuring what each kind of stored password hash costs to
+// verify (so refusals can all cost the same), and pruning the audit trail.
+func (a *App) StartBackground(ctx context.Context) {
+	ctx, a.stopBackground = context.WithCancel(ctx)
+	a.background.Go(func() {
+		if err := a.Accounts.LearnHashCosts(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Warn("measuring password hash costs", "err", err)
+		}
+	})
+	a.background.Go(func() {
+		for {
+			if _, err := a.PruneAudit(ctx); err != nil && ctx.Err() == nil {
+				a.Log.Warn("pruning the audit trail", "err", err)
+			}
+			select {
+			case <-ctx.Done():
+				return
+			case <-time.After(auditPruneEvery):
+			}
+		}
+	})
+}
+
+// PruneAudit deletes audit events older than XTRA_AUDIT_RETENTION.
+func (a *App) PruneAudit(ctx context.Context) (int64, error) {
+	return a.SQL.PruneAuditEvents(ctx, a.Now().Add(-a.Cfg.AuditRetention))
+}
+
+// Close stops the background work and closes the stores.
 func (a *App) Close() {
+	for _, stop := range []context.CancelFunc{a.stopBackground, a.stopIntegrations} {
+		if stop != nil {
+			stop()
+		}
+	}
+	a.background.Wait()
+	a.finishIntegrations()
 	if a.Redis != nil && a.Embedded == nil {
 		_ = a.Redis.Close()
 	}

@@ -35,6 +35,7 @@ type Config struct {
 	TrustedProxies []netip.Prefix
 	JWTSecret      string
 	LogFormat      string
+	AuditRetention time.Duration
 	AdminLogin     string
 	AdminPassword  string
 	Hash           account.HashParams
@@ -72,6 +73,7 @@ var settings = []setting{
 	{"XTRA_TRUSTED_PROXIES", "", "comma-separated CIDRs whose X-Forwarded-For is believed", parseProxies},
 	{"XTRA_JWT_SECRET", "", "HS256 secret of DMS tokens (else generated once and kept in SQL)", func(c *Config, v string) error { c.JWTSecret = v; return nil }},
 	{"XTRA_LOG_FORMAT", "text", "text or json", parseLogFormat},
+	{"XTRA_AUDIT_RETENTION", "90d", "how long audit events are kept", durationTo(func(c *Config) *time.Duration { return &c.AuditRetention })},
 	{"XTRA_ADMIN_LOGIN", "admin", "login of the super admin made on first start", func(c *Config, v string) error { c.AdminLogin = v; return nil }},
 	{"XTRA_ADMIN_PASSWORD", "", "its password (else generated and printed once)", func(c *Config, v string) error { c.AdminPassword = v; return nil }},
 	{"XTRA_ARGON2_MEMORY", "65536", "argon2id memory in KiB", uintTo(func(c *Config) *uint32 { return &c.Hash.Memory })},
@@ -137,13 +139,22 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 
 func durationTo(field func(*Config) *time.Duration) func(*Config, string) error {
 	return func(c *Config, v string) error {
-		d, err := time.ParseDuration(v)
+		d, err := parseDuration(v)
 		if err != nil || d <= 0 {
-			return fmt.Errorf("want a positive duration such as 90s, 30m or 2h, got %q", v)
+			return fmt.Errorf("want a positive duration such as 90s, 30m, 2h or 90d, got %q", v)
 		}
 		*field(c) = d
 		return nil
 	}
+}
+
+// parseDuration reads a Go duration, or a whole number of days ("90d").
+func parseDuration(v string) (time.Duration, error) {
+	if days, ok := strings.CutSuffix(v, "d"); ok {
+		n, err := strconv.ParseUint(days, 10, 16)
+		return time.Duration(n) * 24 * time.Hour, err
+	}
+	return time.ParseDuration(v)
 }
 
 // maxLifetime bounds what sessions and tokens may live: the session store

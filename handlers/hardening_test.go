@@ -5,8 +5,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"xtraauth/app/apptest"
+	"xtraauth/store"
 )
 
 // The tests in this file replay, one class at a time, what a security
@@ -74,5 +76,60 @@ func TestSprayingLimitHoldsUnderConcurrency(t *testing.T) {
 			servers[0].AddUser("alice", alicePassword, false)
 			wantCaptchaRequired(t, passwordLogin(servers[0], "alice", alicePassword, solved{}))
 		})
+	}
+}
+
+// Answers that cost nothing ("Captcha Required", "Wrong Captcha", a wrong
+// secret for a made-up client id) add audit rows at a bounded rate.
+func TestFreeAuditRowsAreBounded(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	failLogin(t, e, "alice", 2)
+	for range 100 {
+		wantCaptchaRequired(t, passwordLogin(e, "alice", badPassword, solved{}))
+		wantWrongCaptcha(t, passwordLogin(e, "alice", badPassword, solved{answer: "nope"}))
+	}
+	if n := len(auditRows(t, e, "alice", "captcha")); n != 2 {
+		t.Fatalf("%d captcha rows for 200 refusals in a minute, want one per outcome", n)
+	}
+	for i := range 100 {
+		fdOAuthError(t, e.Do("POST", "/oauth2/token", "grant_type=client_credentials",
+			fdBasic(fmt.Sprintf("made-up-%d", i), "wrong")...), http.StatusUnauthorized, "invalid_client")
+	}
+	events, total, err := e.App.SQL.ListAuditEvents(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	clientRows := 0
+	for _, ev := range events {
+		if ev.Kind == "client_secret" {
+			clientRows++
+		}
+	}
+	if clientRows != 20-2 || total > 30 {
+		t.Fatalf("%d client rows, %d in all: want the address's 20 a minute, the two captcha rows among them", clientRows, total)
+	}
+	// a minute later the limits start again
+	e.Advance(time.Minute)
+	wantCaptchaRequired(t, passwordLogin(e, "alice", badPassword, solved{}))
+	if n := len(auditRows(t, e, "alice", "captcha")); n != 3 {
+		t.Fatalf("%d captcha rows, want 3", n)
+	}
+}
+
+// Audit events are kept XTRA_AUDIT_RETENTION (90 days), then pruned.
+func TestAuditRetention(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	failLogin(t, e, "old", 1)
+	e.Advance(60 * 24 * time.Hour)
+	failLogin(t, e, "new", 1)
+	e.Advance(31 * 24 * time.Hour)
+	n, err := e.App.PruneAudit(t.Context())
+	if err != nil || n != 1 {
+		t.Fatalf("pruned %d, %v; want the one older than 90 days", n, err)
+	}
+	if len(auditRows(t, e, "old", "")) != 0 || len(auditRows(t, e, "new", "")) != 1 {
+		t.Fatal("the wrong rows were pruned")
 	}
 }

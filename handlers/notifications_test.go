@@ -345,7 +345,7 @@ func TestLoginsNeverWaitForPlatforms(t *testing.T) {
 	for _, f := range []interface{ SetFault(platformtest.Fault) }{p.ding, p.fei, p.coding, p.dingRobot, p.feiRobot} {
 		f.SetFault(platformtest.Hang)
 	}
-	e.StartBackground(10 * time.Millisecond)
+	e.StartIntegrations(10 * time.Millisecond)
 	client := &http.Client{Timeout: 5 * time.Second}
 	for i := range 6 {
 		req, _ := http.NewRequest("POST", e.Server.URL+"/api/sessions",
@@ -368,7 +368,7 @@ func TestNotificationFirstTryWithinTwoSeconds(t *testing.T) {
 	t.Parallel()
 	p := startPlatforms(t)
 	e, _ := newPlatformEnv(t, p, p.robots)
-	e.StartBackground(time.Second) // the server's own tick
+	e.StartIntegrations(time.Second) // the server's own tick
 	lock(t, e, "alice")
 	deadline := time.Now().Add(10 * time.Second)
 	for len(p.dingRobot.Messages()) == 0 {

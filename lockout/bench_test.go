@@ -8,6 +8,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
+	"golang.org/x/crypto/bcrypt"
 
 	"xtraauth/account"
 	"xtraauth/captcha"
@@ -17,14 +18,16 @@ import (
 	"xtraauth/store/sqlstore"
 )
 
-// The benchmarks compare a wrong password for a known login with one for
-// an unknown login, through the whole CheckPassword path (gate, lookup,
-// hash). Both must cost the same, one hash each, so that time does not
-// tell which logins exist:
+// The benchmarks compare a wrong password for known logins — hashed with
+// today's argon2id parameters, with older (dearer and cheaper) ones, and
+// imported bcrypt — with one for an unknown login, through the whole
+// CheckPassword path (gate, lookup, hash, padding). All must cost the same,
+// so that time tells neither which logins exist nor how their hashes were
+// made:
 //
 //	go test -run '^$' -bench 'Login' ./lockout/
 //
-// BenchmarkLoginTimingRatio reports unknown/known, which should stay
+// BenchmarkLoginTimingRatio reports each kind ÷ unknown, which should stay
 // close to 1. None of this is a pass/fail assertion: wall-clock checks in
 // unit tests are flaky.
 
@@ -60,15 +63,43 @@ func benchAccounts(b *testing.B) *account.Service {
 	if _, err := accounts.Create(ctx, store.User{Login: "alice", Name: "alice"}, rightPassword); err != nil {
 		b.Fatal(err)
 	}
+	for login, hash := range otherHashes(b) {
+		if _, err := sql.CreateUser(ctx, store.User{Login: login, PasswordHash: hash}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	if err := accounts.LearnHashCosts(ctx); err != nil {
+		b.Fatal(err)
+	}
 	return accounts
+}
+
+// otherHashes are users' hashes of other kinds than today's parameters:
+// made before a change of XTRA_ARGON2_MEMORY (up and down), or imported
+// from bcrypt.
+func otherHashes(b *testing.B) map[string]string {
+	dearer, cheaper := benchHash, benchHash
+	dearer.Memory *= 2
+	cheaper.Memory /= 4
+	out := map[string]string{}
+	for login, p := range map[string]account.HashParams{"dearer": dearer, "cheaper": cheaper} {
+		hash, err := account.NewHasher(p, 1, time.Minute, nil).Hash(context.Background(), rightPassword)
+		if err != nil {
+			b.Fatal(err)
+		}
+		out[login] = hash
+	}
+	hash, err := bcrypt.GenerateFromPassword([]byte(rightPassword), bcrypt.DefaultCost)
+	if err != nil {
+		b.Fatal(err)
+	}
+	out["imported"] = string(hash)
+	return out
 }
 
 type discardAudit struct{}
 
 func (discardAudit) AddAuditEvent(context.Context, store.AuditEvent) error { return nil }
-func (discardAudit) ListAuditEvents(context.Context, store.AuditFilter) ([]store.AuditEvent, int, error) {
-	return nil, 0, nil
-}
 
 // wrongPasswordFor runs one failing attempt and fails the benchmark on
 // anything but a plain wrong password.
@@ -93,20 +124,24 @@ func BenchmarkLoginUnknown(b *testing.B) {
 	}
 }
 
-// BenchmarkLoginTimingRatio interleaves the two on one service, so both
-// see the same machine load (and take turns going first, so neither
-// always pays for the other's garbage), and reports their time ratio.
+// BenchmarkLoginTimingRatio interleaves them all on one service, so all
+// see the same machine load (and take turns going first, so none always
+// pays for another's garbage), and reports each one's time ÷ unknown.
 func BenchmarkLoginTimingRatio(b *testing.B) {
 	accounts := benchAccounts(b)
 	spent := map[string]time.Duration{}
-	logins := []string{"alice", "nobody"}
+	logins := []string{"nobody", "alice", "dearer", "cheaper", "imported"}
 	for b.Loop() {
 		for _, login := range logins {
 			start := time.Now()
 			wrongPasswordFor(b, accounts, login)
 			spent[login] += time.Since(start)
 		}
-		logins[0], logins[1] = logins[1], logins[0]
+		logins = append(logins[1:], logins[0])
 	}
-	b.ReportMetric(float64(spent["nobody"])/float64(spent["alice"]), "unknown/known")
+	for _, login := range logins {
+		if login != "nobody" {
+			b.ReportMetric(float64(spent[login])/float64(spent["nobody"]), login+"/unknown")
+		}
+	}
 }

@@ -70,7 +70,7 @@ type Lockout struct {
 	cfg      Config
 	counters store.Counters
 	captchas *captcha.Service
-	audit    store.Audit
+	audit    store.AuditWriter
 	now      func() time.Time
 	onLock   func() // told of every lock taken, for metrics
 }
@@ -81,7 +81,7 @@ var _ account.Gate = (*Lockout)(nil)
 func (l *Lockout) OnLock(f func()) { l.onLock = f }
 
 // New makes a Lockout on its slices of the stores.
-func New(cfg Config, counters store.Counters, captchas *captcha.Service, audit store.Audit, now func() time.Time) *Lockout {
+func New(cfg Config, counters store.Counters, captchas *captcha.Service, audit store.AuditWriter, now func() time.Time) *Lockout {
 	return &Lockout{cfg: cfg, counters: counters, captchas: captchas, audit: audit, now: now}
 }
 
@@ -203,7 +203,7 @@ func (l *Lockout) refundAddress(ctx context.Context, a account.Attempt) {
 // solve uses up the attempt's captcha; neither refusal counts as a failure.
 func (l *Lockout) solve(ctx context.Context, a account.Attempt) error {
 	if a.CaptchaAnswer == "" {
-		return errors.Join(ErrCaptchaRequired, l.record(ctx, a, "captcha", "required"))
+		return errors.Join(ErrCaptchaRequired, l.recordCaptcha(ctx, a, "required"))
 	}
 	ok, err := l.captchas.Check(ctx, a.CaptchaID, a.CaptchaAnswer,
 		captcha.LoginBinding(account.Key(a.Login)), captcha.AddressBinding(a.Address))
@@ -211,9 +211,13 @@ func (l *Lockout) solve(ctx context.Context, a account.Attempt) error {
 		return err
 	}
 	if !ok {
-		return errors.Join(ErrWrongCaptcha, l.record(ctx, a, "captcha", "wrong"))
+		return errors.Join(ErrWrongCaptcha, l.recordCaptcha(ctx, a, "wrong"))
 	}
 	return nil
+}
+
+func (l *Lockout) recordCaptcha(ctx context.Context, a account.Attempt, outcome string) error {
+	return l.recordCheap(ctx, store.AuditEvent{Subject: account.Key(a.Login), Address: a.Address, Kind: "captcha", Outcome: outcome})
 }
 
 // Cancel takes back an attempt whose password was never checked. It is
@@ -287,6 +291,26 @@ func (l *Lockout) record(ctx context.Context, a account.Attempt, kind, outcome s
 	})
 }
 
+// Audit rows that cost an attacker nothing (a captcha refused, a wrong
+// secret for a client id of their choosing) are rate-limited: at most one
+// a minute per subject, kind and outcome, and at most cheapRowsPerAddress
+// a minute per address. /metrics still counts every refusal.
+const cheapRowsPerAddress = 20
+
+// recordCheap records an event of a kind anyone can cause for free, within
+// the limits above.
+func (l *Lockout) recordCheap(ctx context.Context, e store.AuditEvent) error {
+	n, err := l.counters.Hit(ctx, "audit:"+e.Kind+"|"+e.Outcome+"|"+e.Subject, time.Minute)
+	if err != nil || n > 1 {
+		return err
+	}
+	if n, err = l.counters.Hit(ctx, "audit-address:"+e.Address, time.Minute); err != nil || n > cheapRowsPerAddress {
+		return err
+	}
+	e.At = l.now().UTC()
+	return l.audit.AddAuditEvent(ctx, e)
+}
+
 // EnterClient refuses an OAuth client's secret attempt while the client is
 // locked for this address. Nothing is counted here: a client secret costs
 // one SHA-256 to check, so it is checked first and only a wrong one counts
@@ -333,9 +357,7 @@ func (l *Lockout) FinishClient(ctx context.Context, clientID, address string, ok
 	if _, err := l.counters.Attempt(ctx, clientNS+clientID, ceiling, true); err != nil {
 		return err
 	}
-	return l.audit.AddAuditEvent(ctx, store.AuditEvent{
-		At: l.now().UTC(), Subject: "client:" + clientID, Address: address, Kind: "client_secret", Outcome: "failure",
-	})
+	return l.recordCheap(ctx, store.AuditEvent{Subject: "client:" + clientID, Address: address, Kind: "client_secret", Outcome: "failure"})
 }
 
 // clientAddrSuffix joins a client id and an address; an address never

@@ -56,7 +56,7 @@ type Deps struct {
 	Tenants store.Tenants
 	Users   Users
 	Tokens  store.AccessTokens
-	Audit   store.Audit
+	Audit   store.AuditWriter
 	Gate    Gate
 	TTL     time.Duration
 	Now     func() time.Time

@@ -180,11 +180,6 @@ func (f *fakes) AddAuditEvent(_ context.Context, e store.AuditEvent) error {
 	f.audit = append(f.audit, e)
 	return nil
 }
-func (f *fakes) ListAuditEvents(context.Context, store.AuditFilter) ([]store.AuditEvent, int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.audit), len(f.audit), nil
-}
 
 func (f *fakes) EnterClient(_ context.Context, id, _ string) error {
 	f.mu.Lock()

@@ -167,10 +167,19 @@ type AuditFilter struct {
 	Limit   int
 }
 
-// Audit is the durable, append-only audit trail.
-type Audit interface {
+// AuditWriter adds to the audit trail; most services need only that.
+type AuditWriter interface {
 	AddAuditEvent(ctx context.Context, e AuditEvent) error
+}
+
+// Audit is the durable audit trail, appended to and pruned by age.
+type Audit interface {
+	AuditWriter
 	ListAuditEvents(ctx context.Context, f AuditFilter) ([]AuditEvent, int, error)
+	// PruneAuditEvents deletes the events from before a time and reports
+	// how many; it deletes in batches, so a large trail never holds the
+	// database's write lock for long.
+	PruneAuditEvents(ctx context.Context, before time.Time) (int64, error)
 }
 
 // AttemptStatus is the verdict of one atomic check-and-count.

@@ -111,8 +111,9 @@ func New(t testing.TB, change ...func(*config.Config)) *Env {
 	if _, _, err := a.Accounts.EnsureAdmin(context.Background(), "admin", AdminPassword); err != nil {
 		t.Fatal(err)
 	}
+	a.StartBackground(context.Background())
 	srv := httptest.NewServer(a.Handler())
-	t.Cleanup(func() { srv.Close(); a.Approvals.Wait(); a.Close() })
+	t.Cleanup(func() { srv.Close(); a.Close() })
 	return &Env{t: t, App: a, Server: srv, Redis: mr, Clock: clock, Log: log}
 }
 
@@ -131,7 +132,7 @@ func (e *Env) Join(change ...func(*config.Config)) *Env {
 		e.t.Fatal(err)
 	}
 	srv := httptest.NewServer(a.Handler())
-	e.t.Cleanup(func() { srv.Close(); a.Approvals.Wait(); a.Close() })
+	e.t.Cleanup(func() { srv.Close(); a.Close() })
 	return &Env{t: e.t, App: a, Server: srv, Redis: e.Redis, Clock: e.Clock, Log: log}
 }
 
@@ -141,13 +142,12 @@ func (e *Env) Advance(d time.Duration) {
 	e.Redis.FastForward(d)
 }
 
-// StartBackground runs the server's background work (notifications and
-// approvals) as the real server does, waking every tick instead of every
+// StartIntegrations runs the background work of notifications and
+// approvals as the real server does, waking every tick instead of every
 // second, until the test ends.
-func (e *Env) StartBackground(tick time.Duration) {
+func (e *Env) StartIntegrations(tick time.Duration) {
 	e.App.NotifyTick = tick
-	stop := e.App.StartBackground(context.Background())
-	e.t.Cleanup(stop)
+	e.App.StartIntegrations(context.Background())
 }
 
 // AddUser creates a user with a password and returns it.

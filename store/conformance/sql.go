@@ -44,6 +44,7 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) Durable) {
 		{"DevKeys", testDurableDevKeys},
 		{"DevKeyErrors", testDurableDevKeyErrors},
 		{"Audit", testDurableAudit},
+		{"AuditPrune", testDurableAuditPrune},
 		{"Tenants", testDurableTenants},
 		{"Clients", testDurableClients},
 		{"ClientErrors", testDurableClientErrors},
@@ -580,6 +581,34 @@ func testDurableAudit(t *testing.T, s Durable) {
 		what := fmt.Sprintf("ListAuditEvents %+v", tc.f)
 		durNoErr(t, what, err)
 		durWantKinds(t, what, got, total, tc.total, tc.kinds...)
+	}
+}
+
+func testDurableAuditPrune(t *testing.T, s Durable) {
+	ctx := t.Context()
+	t0 := durableBase
+	n, err := s.PruneAuditEvents(ctx, t0)
+	durNoErr(t, "PruneAuditEvents of none", err)
+	if n != 0 {
+		t.Fatalf("pruned %d of none", n)
+	}
+	// more than a batch before the cut, a few at it and after it
+	const old = 5003
+	for i := range old {
+		durNoErr(t, "AddAuditEvent", s.AddAuditEvent(ctx, store.AuditEvent{At: t0.Add(-time.Duration(i+1) * time.Second), Subject: "old", Kind: "k"}))
+	}
+	for i := range 3 {
+		durNoErr(t, "AddAuditEvent", s.AddAuditEvent(ctx, store.AuditEvent{At: t0.Add(time.Duration(i) * time.Hour), Subject: "new", Kind: "k"}))
+	}
+	n, err = s.PruneAuditEvents(ctx, t0)
+	durNoErr(t, "PruneAuditEvents", err)
+	if n != old {
+		t.Fatalf("pruned %d, want %d", n, old)
+	}
+	left, total, err := s.ListAuditEvents(ctx, store.AuditFilter{})
+	durNoErr(t, "ListAuditEvents", err)
+	if total != 3 || left[0].Subject != "new" || left[2].Subject != "new" {
+		t.Fatalf("left %d events: %+v; want the 3 from the cut on", total, left)
 	}
 }
 

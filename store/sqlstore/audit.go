@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"time"
 
 	"xtraauth/store"
 )
@@ -42,4 +43,28 @@ func (s *Store) ListAuditEvents(ctx context.Context, f store.AuditFilter) ([]sto
 		events = append(events, e)
 	}
 	return events, total, wrap("list audit events", rows.Err())
+}
+
+// pruneBatch is how many audit events one statement of PruneAuditEvents
+// deletes at most.
+const pruneBatch = 5000
+
+// PruneAuditEvents implements store.Audit.
+func (s *Store) PruneAuditEvents(ctx context.Context, before time.Time) (int64, error) {
+	var total int64
+	for {
+		res, err := s.exec(ctx, s.db, `DELETE FROM audit_events WHERE id IN
+			(SELECT id FROM audit_events WHERE at < ? LIMIT ?)`, s.timeArg(before), pruneBatch)
+		if err != nil {
+			return total, wrap("prune audit events", err)
+		}
+		n, err := res.RowsAffected()
+		if err != nil {
+			return total, wrap("prune audit events", err)
+		}
+		total += n
+		if n < pruneBatch {
+			return total, nil
+		}
+	}
 }
