@@ -58,8 +58,9 @@ func New(s store.Captchas, ttl time.Duration) *Service {
 	return &Service{store: s, ttl: ttl, image: image, audio: base64Captcha.NewDriverAudio(Length, "en")}
 }
 
-// Create issues a captcha for binding and returns its id.
-func (s *Service) Create(ctx context.Context, binding string, audio bool) (int64, error) {
+// Create issues a captcha for binding, asked for from address, and returns
+// its id.
+func (s *Service) Create(ctx context.Context, binding, address string, audio bool) (int64, error) {
 	alphabet := imageAlphabet
 	if audio {
 		alphabet = audioAlphabet
@@ -73,7 +74,7 @@ func (s *Service) Create(ctx context.Context, binding string, audio bool) (int64
 		if err != nil {
 			return 0, err
 		}
-		err = s.store.PutCaptcha(ctx, id, store.Captcha{Answer: answer, Binding: binding, Audio: audio}, s.ttl)
+		err = s.store.PutCaptcha(ctx, id, store.Captcha{Answer: answer, Binding: binding, Address: address, Audio: audio}, s.ttl)
 		if !errors.Is(err, store.ErrAlreadyExists) {
 			return id, err
 		}
@@ -104,18 +105,26 @@ func (s *Service) Render(ctx context.Context, id int64) (contentType string, dat
 }
 
 // Check uses up one captcha and reports whether answer solves it. The
-// captcha is the one named by id; with an empty id, the newest made for
-// the first binding that has one (the login's, then the address's). A
-// captcha made for another binding solves nothing.
-func (s *Service) Check(ctx context.Context, id, answer string, bindings ...string) (bool, error) {
-	n, err := s.pick(ctx, id, bindings)
+// captcha is the one named by id; with an empty id, the newest one made
+// from address for the first binding that has one (the login's, then the
+// address's): so nobody elsewhere can replace the captcha a person is
+// answering by making one for their login. A captcha made for another
+// binding solves nothing and is not used up.
+func (s *Service) Check(ctx context.Context, id, answer, address string, bindings ...string) (bool, error) {
+	n, err := s.pick(ctx, id, address, bindings)
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
 	if err != nil {
 		return false, err
 	}
-	c, err := s.store.TakeCaptcha(ctx, n)
+	c, err := s.store.GetCaptcha(ctx, n)
+	if err == nil && !slices.Contains(bindings, c.Binding) {
+		return false, nil
+	}
+	if err == nil {
+		c, err = s.store.TakeCaptcha(ctx, n)
+	}
 	if errors.Is(err, store.ErrNotFound) {
 		return false, nil
 	}
@@ -126,7 +135,7 @@ func (s *Service) Check(ctx context.Context, id, answer string, bindings ...stri
 	return slices.Contains(bindings, c.Binding) && subtle.ConstantTimeCompare([]byte(got), []byte(want)) == 1, nil
 }
 
-func (s *Service) pick(ctx context.Context, id string, bindings []string) (int64, error) {
+func (s *Service) pick(ctx context.Context, id, address string, bindings []string) (int64, error) {
 	if id != "" {
 		n, err := strconv.ParseInt(id, 10, 64)
 		if err != nil || n <= 0 {
@@ -135,7 +144,7 @@ func (s *Service) pick(ctx context.Context, id string, bindings []string) (int64
 		return n, nil
 	}
 	for _, b := range bindings {
-		n, err := s.store.NewestCaptcha(ctx, b)
+		n, err := s.store.NewestCaptcha(ctx, b, address)
 		if !errors.Is(err, store.ErrNotFound) {
 			return n, err
 		}

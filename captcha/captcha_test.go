@@ -26,9 +26,12 @@ const (
 	audioAlphabet = "0123456789"
 )
 
+// here is the client address the tests' captchas are made and answered from.
+const here = "192.0.2.1"
+
 var (
 	login = captcha.LoginBinding("alice")
-	addr  = captcha.AddressBinding("192.0.2.1")
+	addr  = captcha.AddressBinding(here)
 )
 
 // env is a captcha service on its own miniredis, whose clock the test moves.
@@ -52,7 +55,13 @@ func newEnv(t *testing.T) env {
 // store as only tests may.
 func (e env) create(t *testing.T, binding string, audio bool) (int64, string) {
 	t.Helper()
-	id, err := e.svc.Create(context.Background(), binding, audio)
+	return e.createFrom(t, binding, here, audio)
+}
+
+// createFrom is create asked for from address.
+func (e env) createFrom(t *testing.T, binding, address string, audio bool) (int64, string) {
+	t.Helper()
+	id, err := e.svc.Create(context.Background(), binding, address, audio)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,8 +69,8 @@ func (e env) create(t *testing.T, binding string, audio bool) (int64, string) {
 	if err != nil {
 		t.Fatalf("captcha %d just made: %v", id, err)
 	}
-	if c.Binding != binding || c.Audio != audio {
-		t.Fatalf("captcha %d stored as %+v, want binding %q audio %v", id, c, binding, audio)
+	if c.Binding != binding || c.Address != address || c.Audio != audio {
+		t.Fatalf("captcha %d stored as %+v, want binding %q from %s, audio %v", id, c, binding, address, audio)
 	}
 	return id, c.Answer
 }
@@ -69,7 +78,7 @@ func (e env) create(t *testing.T, binding string, audio bool) (int64, string) {
 // check runs Check and fails the test on an error.
 func (e env) check(t *testing.T, id, answer string, bindings ...string) bool {
 	t.Helper()
-	ok, err := e.svc.Check(context.Background(), id, answer, bindings...)
+	ok, err := e.svc.Check(context.Background(), id, answer, here, bindings...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -309,6 +318,26 @@ func TestSelection(t *testing.T) {
 			t.Fatal("the address's captcha was not picked once the login's was used up")
 		}
 	})
+	t.Run("one made for the login elsewhere is not the newest here", func(t *testing.T) {
+		e := newEnv(t)
+		_, mine := e.create(t, login, false)
+		for range 3 {
+			e.createFrom(t, login, "203.0.113.9", false)
+		}
+		if !e.check(t, "", mine, login, addr) {
+			t.Fatal("captchas made elsewhere for the login replaced the one made here")
+		}
+	})
+	t.Run("one named by id for another login is not used up", func(t *testing.T) {
+		e := newEnv(t)
+		id, answer := e.create(t, captcha.LoginBinding("bob"), false)
+		if e.check(t, idString(id), answer, login, addr) {
+			t.Fatal("bob's captcha solved alice's login")
+		}
+		if !e.check(t, idString(id), answer, captcha.LoginBinding("bob")) {
+			t.Fatal("bob's captcha was used up by a check for alice")
+		}
+	})
 	t.Run("none", func(t *testing.T) {
 		e := newEnv(t)
 		if e.check(t, "", "abcd", login, addr) {
@@ -349,12 +378,12 @@ func TestStoreDown(t *testing.T) {
 	id, answer := e.create(t, login, false)
 	e.mr.Close()
 	for _, id := range []string{idString(id), ""} {
-		ok, err := e.svc.Check(context.Background(), id, answer, login, addr)
+		ok, err := e.svc.Check(context.Background(), id, answer, here, login, addr)
 		if ok || err == nil {
 			t.Fatalf("Check(%q) with the store down = %v, %v; want false and an error", id, ok, err)
 		}
 	}
-	if _, err := e.svc.Create(context.Background(), login, false); err == nil {
+	if _, err := e.svc.Create(context.Background(), login, here, false); err == nil {
 		t.Fatal("Create with the store down: no error")
 	}
 }

@@ -49,7 +49,7 @@ func (h *Captchas) create(c echo.Context) error {
 	if login != "" {
 		binding = captcha.LoginBinding(account.Key(login))
 	}
-	id, err := h.Captchas.Create(ctx, binding, c.QueryParam("type") == "audio")
+	id, err := h.Captchas.Create(ctx, binding, addr, c.QueryParam("type") == "audio")
 	if err != nil {
 		return err
 	}

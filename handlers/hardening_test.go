@@ -133,3 +133,19 @@ func TestAuditRetention(t *testing.T) {
 		t.Fatal("the wrong rows were pruned")
 	}
 }
+
+// Anyone may make a captcha for any login, but it does not replace the
+// one a person is answering from their own address: the person's answer,
+// sent without captcha_id, still solves their captcha.
+func TestCaptchaHijack(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t, trustLocalProxy)
+	e.AddUser("alice", alicePassword, false)
+	const person, stranger = "198.51.100.7", "203.0.113.9"
+	failLogin(t, e, "alice", 2, xff(person)...)
+	mine := fetchCaptcha(t, e, "alice", xff(person)...)
+	for range 5 {
+		fetchCaptcha(t, e, "alice", xff(stranger)...)
+	}
+	wantOK(t, passwordLogin(e, "alice", alicePassword, solved{answer: mine.answer}, xff(person)...))
+}

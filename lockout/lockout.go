@@ -205,7 +205,7 @@ func (l *Lockout) solve(ctx context.Context, a account.Attempt) error {
 	if a.CaptchaAnswer == "" {
 		return errors.Join(ErrCaptchaRequired, l.recordCaptcha(ctx, a, "required"))
 	}
-	ok, err := l.captchas.Check(ctx, a.CaptchaID, a.CaptchaAnswer,
+	ok, err := l.captchas.Check(ctx, a.CaptchaID, a.CaptchaAnswer, a.Address,
 		captcha.LoginBinding(account.Key(a.Login)), captcha.AddressBinding(a.Address))
 	if err != nil {
 		return err

@@ -200,7 +200,7 @@ type solution struct{ id, answer string }
 // test may, to solve it through the package API.
 func (f *fixture) newCaptcha(binding string) solution {
 	f.t.Helper()
-	id, err := f.captchas.Create(context.Background(), binding, false)
+	id, err := f.captchas.Create(context.Background(), binding, addrA, false)
 	if err != nil {
 		f.t.Fatal(err)
 	}

@@ -247,26 +247,28 @@ type Counters interface {
 }
 
 // Captcha is one issued challenge. Binding is what it was made for:
-// "login:" + a lower-cased login, or "addr:" + a client address.
+// "login:" + a lower-cased login, or "addr:" + a client address; Address is
+// the client address that asked for it.
 type Captcha struct {
 	Answer  string `json:"answer"`
 	Binding string `json:"binding"`
+	Address string `json:"address"`
 	Audio   bool   `json:"audio"`
 }
 
 // Captchas is the ephemeral captcha table, shared by every server process.
 type Captchas interface {
 	// PutCaptcha stores c under id for ttl and makes it the newest for its
-	// binding; ErrAlreadyExists if the id is taken.
+	// binding made from its address; ErrAlreadyExists if the id is taken.
 	PutCaptcha(ctx context.Context, id int64, c Captcha, ttl time.Duration) error
 	// GetCaptcha reads without using up (to draw the image).
 	GetCaptcha(ctx context.Context, id int64) (Captcha, error)
 	// TakeCaptcha reads and deletes in one step; ErrNotFound if absent.
 	TakeCaptcha(ctx context.Context, id int64) (Captcha, error)
-	// NewestCaptcha returns the id of the newest captcha made for binding,
-	// ErrNotFound once that one is used up or expired (an older one does not
-	// become the newest again).
-	NewestCaptcha(ctx context.Context, binding string) (int64, error)
+	// NewestCaptcha returns the id of the newest captcha made for binding
+	// from address, ErrNotFound once that one is used up or expired (an
+	// older one does not become the newest again).
+	NewestCaptcha(ctx context.Context, binding, address string) (int64, error)
 }
 
 // Digest is how bearer secrets (session tokens, dev_keys, client secrets,

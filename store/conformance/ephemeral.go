@@ -433,7 +433,7 @@ func testEphHitWindow(t *testing.T, s Ephemeral, advance func(time.Duration)) {
 
 func testEphCaptchaPutGetTake(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	ctx := context.Background()
-	c := store.Captcha{Answer: "x7k2", Binding: "login:alice", Audio: true}
+	c := store.Captcha{Answer: "x7k2", Binding: "login:alice", Address: "192.0.2.1", Audio: true}
 	ephNoErr(t, "put", s.PutCaptcha(ctx, 1, c, ephLong))
 	ephWantErr(t, "put same id", s.PutCaptcha(ctx, 1, store.Captcha{Answer: "other"}, ephLong), store.ErrAlreadyExists)
 	for range 2 {
@@ -469,7 +469,7 @@ func testEphCaptchaExpiry(t *testing.T, s Ephemeral, advance func(time.Duration)
 	ephWantErr(t, "get expired", err, store.ErrNotFound)
 	_, err = s.TakeCaptcha(ctx, 1)
 	ephWantErr(t, "take expired", err, store.ErrNotFound)
-	_, err = s.NewestCaptcha(ctx, "addr:10.0.0.1")
+	_, err = s.NewestCaptcha(ctx, "addr:10.0.0.1", "")
 	ephWantErr(t, "newest expired", err, store.ErrNotFound)
 	_, err = s.GetCaptcha(ctx, 2)
 	ephNoErr(t, "longer captcha outlives the short one", err)
@@ -477,33 +477,38 @@ func testEphCaptchaExpiry(t *testing.T, s Ephemeral, advance func(time.Duration)
 
 func testEphNewestCaptcha(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	ctx := context.Background()
-	_, err := s.NewestCaptcha(ctx, "login:alice")
+	const here, there = "192.0.2.1", "198.51.100.2"
+	_, err := s.NewestCaptcha(ctx, "login:alice", here)
 	ephWantErr(t, "newest of unknown binding", err, store.ErrNotFound)
-	put := func(id int64, binding string) {
+	put := func(id int64, binding, address string) {
 		t.Helper()
-		ephNoErr(t, "put", s.PutCaptcha(ctx, id, store.Captcha{Answer: "a", Binding: binding}, ephLong))
+		ephNoErr(t, "put", s.PutCaptcha(ctx, id, store.Captcha{Answer: "a", Binding: binding, Address: address}, ephLong))
 	}
-	newest := func(binding string, want int64) {
+	newest := func(binding, address string, want int64) {
 		t.Helper()
-		id, err := s.NewestCaptcha(ctx, binding)
+		id, err := s.NewestCaptcha(ctx, binding, address)
 		ephNoErr(t, "newest", err)
 		if id != want {
-			t.Fatalf("newest of %s = %d, want %d", binding, id, want)
+			t.Fatalf("newest of %s from %s = %d, want %d", binding, address, id, want)
 		}
 	}
-	put(10, "login:alice")
-	put(11, "login:bob")
-	put(12, "login:alice")
-	newest("login:alice", 12)
-	newest("login:bob", 11)
+	put(10, "login:alice", here)
+	put(11, "login:bob", here)
+	put(12, "login:alice", here)
+	put(13, "login:alice", there) // made elsewhere: not the newest here
+	newest("login:alice", here, 12)
+	newest("login:alice", there, 13)
+	newest("login:bob", here, 11)
+	_, err = s.NewestCaptcha(ctx, "login:bob", there)
+	ephWantErr(t, "newest of a binding never made from there", err, store.ErrNotFound)
 	// a failed put of a taken id changes nothing
-	ephWantErr(t, "put taken id", s.PutCaptcha(ctx, 11, store.Captcha{Binding: "login:alice"}, ephLong), store.ErrAlreadyExists)
-	newest("login:alice", 12)
+	ephWantErr(t, "put taken id", s.PutCaptcha(ctx, 11, store.Captcha{Binding: "login:alice", Address: here}, ephLong), store.ErrAlreadyExists)
+	newest("login:alice", here, 12)
 
 	// a taken captcha is never returned as newest
 	_, err = s.TakeCaptcha(ctx, 12)
 	ephNoErr(t, "take", err)
-	id, err := s.NewestCaptcha(ctx, "login:alice")
+	id, err := s.NewestCaptcha(ctx, "login:alice", here)
 	if err == nil && id == 12 || err != nil && !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("newest after take = %d, %v; want another id or ErrNotFound", id, err)
 	}

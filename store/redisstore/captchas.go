@@ -28,7 +28,7 @@ func (s *Store) PutCaptcha(ctx context.Context, id int64, c store.Captcha, ttl t
 	if !ok {
 		return store.ErrAlreadyExists
 	}
-	if err := s.rdb.Set(ctx, s.newestKey(c.Binding), id, ttl).Err(); err != nil {
+	if err := s.rdb.Set(ctx, s.newestKey(c.Binding, c.Address), id, ttl).Err(); err != nil {
 		return fail("mark newest captcha", err)
 	}
 	return nil
@@ -59,11 +59,11 @@ func decodeCaptcha(data []byte) (store.Captcha, error) {
 	return c, nil
 }
 
-// NewestCaptcha returns the captcha most recently put for binding, or
-// ErrNotFound once that one is taken or expired: an older captcha of the
-// same binding does not become "newest" again.
-func (s *Store) NewestCaptcha(ctx context.Context, binding string) (int64, error) {
-	v, err := s.rdb.Get(ctx, s.newestKey(binding)).Result()
+// NewestCaptcha returns the captcha most recently put for binding from
+// address, or ErrNotFound once that one is taken or expired: an older
+// captcha of the same binding does not become "newest" again.
+func (s *Store) NewestCaptcha(ctx context.Context, binding, address string) (int64, error) {
+	v, err := s.rdb.Get(ctx, s.newestKey(binding, address)).Result()
 	if err != nil {
 		return 0, notFound("newest captcha", err)
 	}

@@ -26,7 +26,8 @@ const AddrFile = "redis.addr"
 // ticks space out to keep that walk under tickShare of one core.
 const (
 	tickEvery = 10 * time.Millisecond
-	tickShare = 100 // the walk takes at most 1/tickShare of the time
+	tickShare = 100         // the walk takes about 1/tickShare of the time
+	maxTick   = time.Second // but keys never expire more than this late
 )
 
 // Embedded is an in-process Redis (miniredis) for single-binary installs.
@@ -97,16 +98,16 @@ func StartEmbedded(dataDir string) (*Embedded, error) {
 // them.
 func (e *Embedded) tick() {
 	defer close(e.done)
-	wait := tickEvery
+	var walk time.Duration // running average, so one stall does not space the ticks out
 	for {
 		select {
 		case <-e.stop:
 			return
-		case <-time.After(wait):
+		case <-time.After(min(max(tickEvery, tickShare*walk), maxTick)):
 			start := time.Now()
 			e.mr.SetTime(start)
 			e.mr.Exists("") // charges the TTLs
-			wait = max(tickEvery, tickShare*time.Since(start))
+			walk += (time.Since(start) - walk) / 8
 		}
 	}
 }

@@ -35,7 +35,9 @@ func (s *Store) sessionKey(digest string) string { return s.prefix + "sess:" + d
 func (s *Store) userKey(uid int64) string        { return fmt.Sprintf("%susess:%d", s.prefix, uid) }
 func (s *Store) hitsKey(key string) string       { return s.prefix + "hits:" + key }
 func (s *Store) captchaKey(id int64) string      { return fmt.Sprintf("%scaptcha:%d", s.prefix, id) }
-func (s *Store) newestKey(binding string) string { return s.prefix + "captcha-newest:" + binding }
+func (s *Store) newestKey(binding, address string) string {
+	return s.prefix + "captcha-newest:" + binding + "|" + address
+}
 
 // counterKeys returns the failure and lock keys of subject, which share the
 // hash tag {subject} and so one cluster slot.
