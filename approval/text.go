@@ -59,6 +59,20 @@ func Participants(ctx context.Context, p UserIDer, requester store.User, approve
 	return originator, ids, err
 }
 
+// Decider is the platform user id of the admin who decided a in xtraauth,
+// whose own task a mirror then decides; "" when a was cancelled or the
+// admin has no account on the platform.
+func Decider(ctx context.Context, p UserIDer, a store.Approval, by store.User) (string, error) {
+	if a.State == store.ApprovalCanceled {
+		return "", nil
+	}
+	id, err := p.UserID(ctx, by)
+	if errors.Is(err, ErrNoAccount) {
+		return "", nil
+	}
+	return id, err
+}
+
 // Audit outcomes of approvals read "<state> <kind> #<id>" and then who and
 // where, e.g. "approved dev_key #12 by admin on dingtalk".
 func outcome(state string, a store.Approval, rest string) string {

@@ -91,15 +91,13 @@ func (a *Approvals) Mirror(ctx context.Context, ap store.Approval, by store.User
 	if err != nil || inst.Status != "RUNNING" {
 		return err
 	}
-	if ap.State != store.ApprovalCanceled {
-		uid, err := a.UserID(ctx, by)
-		if err != nil && !errors.Is(err, approval.ErrNoAccount) {
-			return err
-		}
-		for _, t := range inst.Tasks {
-			if uid != "" && t.UserID == uid && t.Status == "RUNNING" {
-				return a.c.Execute(ctx, ap.InstanceID, t.TaskID, uid, ap.State == store.ApprovalApproved, ap.Remark)
-			}
+	uid, err := approval.Decider(ctx, a, ap, by)
+	if err != nil {
+		return err
+	}
+	for _, t := range inst.Tasks {
+		if uid != "" && t.UserID == uid && t.Status == "RUNNING" {
+			return a.c.Execute(ctx, ap.InstanceID, t.TaskID, uid, ap.State == store.ApprovalApproved, ap.Remark)
 		}
 	}
 	return a.c.Terminate(ctx, ap.InstanceID, ap.State+" in xtraauth")

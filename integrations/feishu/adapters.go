@@ -92,15 +92,13 @@ func (a *Approvals) Mirror(ctx context.Context, ap store.Approval, by store.User
 	if err != nil || inst.Status != "PENDING" {
 		return err
 	}
-	if ap.State != store.ApprovalCanceled {
-		uid, err := a.UserID(ctx, by)
-		if err != nil && !errors.Is(err, approval.ErrNoAccount) {
-			return err
-		}
-		for _, t := range inst.Tasks {
-			if uid != "" && t.UserID == uid && t.Status == "PENDING" {
-				return a.c.DecideTask(ctx, inst.ApprovalCode, ap.InstanceID, t.ID, uid, ap.State == store.ApprovalApproved, ap.Remark)
-			}
+	uid, err := approval.Decider(ctx, a, ap, by)
+	if err != nil {
+		return err
+	}
+	for _, t := range inst.Tasks {
+		if uid != "" && t.UserID == uid && t.Status == "PENDING" {
+			return a.c.DecideTask(ctx, inst.ApprovalCode, ap.InstanceID, t.ID, uid, ap.State == store.ApprovalApproved, ap.Remark)
 		}
 	}
 	return a.c.CancelInstance(ctx, inst.ApprovalCode, ap.InstanceID, inst.Originator)
