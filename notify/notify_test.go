@@ -250,7 +250,7 @@ func TestCursorOnPostgreSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer slow.Rollback() //nolint:errcheck // committed below
+	defer slow.Rollback()                //nolint:errcheck // committed below
 	lockRow(t, db, slow, 0, "192.0.2.2") // takes id 2, not yet committed
 	lockRow(t, db, db.DB(), 0, "192.0.2.3")
 	tick(t, s)
