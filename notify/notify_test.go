@@ -250,8 +250,9 @@ func TestCursorOnPostgreSQL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer slow.Rollback()                //nolint:errcheck // committed below
-	lockRow(t, db, slow, 0, "192.0.2.2") // takes id 2, not yet committed
+	defer slow.Rollback() //nolint:errcheck // committed below
+	// This row takes id 2 and commits only after id 3.
+	lockRow(t, db, slow, 0, "192.0.2.2")
 	lockRow(t, db, db.DB(), 0, "192.0.2.3")
 	tick(t, s)
 	wantSent(t, r, "192.0.2.1", "192.0.2.3")
