@@ -8,7 +8,6 @@ import (
 	"github.com/spf13/cobra"
 
 	"xtraauth/app"
-	"xtraauth/store"
 )
 
 func clientCommand() *cobra.Command {
@@ -79,11 +78,7 @@ func tenantCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, func(a *app.App) error {
-				display := name
-				if display == "" {
-					display = args[0]
-				}
-				t, err := a.SQL.CreateTenant(cmd.Context(), store.Tenant{Code: args[0], Name: display, CreatedAt: a.Now().UTC()})
+				t, err := a.OAuth.CreateTenant(cmd.Context(), args[0], name)
 				if err != nil {
 					return cliError(err, "tenant "+args[0])
 				}
@@ -99,7 +94,7 @@ func tenantCommand() *cobra.Command {
 		Args:  cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			return withApp(cmd, func(a *app.App) error {
-				tenants, err := a.SQL.ListTenants(cmd.Context())
+				tenants, err := a.OAuth.Tenants(cmd.Context())
 				if err != nil {
 					return err
 				}

@@ -27,9 +27,13 @@ func TestCLIWhileServing(t *testing.T) {
 	in.mustCLI("first-Passw0rd\n", "user", "add", "1007", "--name", "Seven")
 
 	_, token := srv.login("1007", "password", "first-Passw0rd")
+	oldKey := strings.TrimSpace(in.mustCLI("", "devkey", "create", "1007", "--label", "old"))
 	in.mustCLI("second-Passw0rd\n", "user", "passwd", "1007")
 	if status := srv.users(token); status != http.StatusUnauthorized {
 		t.Errorf("session after `user passwd`: %d, want 401", status)
+	}
+	if status := srv.users(oldKey); status != http.StatusUnauthorized {
+		t.Errorf("dev_key after `user passwd`: %d, want 401 (an operator's reset revokes them)", status)
 	}
 	if status, _ := srv.login("1007", "password", "first-Passw0rd"); status != http.StatusForbidden {
 		t.Errorf("old password after `user passwd`: %d, want 403", status)

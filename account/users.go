@@ -28,6 +28,9 @@ type Change struct {
 	OldPassword                                             string
 	// CaptchaID and CaptchaAnswer go with OldPassword once the login needs a captcha.
 	CaptchaID, CaptchaAnswer string
+	// RevokeDevKeys asks that one's own password change also revoke one's
+	// dev_keys; an admin's reset of someone else's password always does.
+	RevokeDevKeys bool
 }
 
 // Create adds a user with password (hashed here). u.Login must be new.
@@ -55,7 +58,11 @@ func (s *Service) Create(ctx context.Context, u store.User, password string) (st
 
 // Update applies ch to user id on behalf of actor. Admins may change
 // everything; users only their own name, email, mobile, tel and password,
-// the last with their old password, checked behind the gate.
+// the last with their old password, checked behind the gate. A new password
+// ends the user's other sessions (all of them when an admin resets someone
+// else's) and revokes their dev_keys when an admin resets it or the user
+// asks. Sessions and keys go after the password is written; a failure
+// there reaches the caller, who can repeat the change.
 func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) (store.User, error) {
 	self := actor.User.ID == id
 	if !actor.User.IsSuper && !self {
@@ -70,7 +77,11 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 			return store.User{}, ErrForbidden
 		}
 		ch = Change{Name: ch.Name, Email: ch.Email, Mobile: ch.Mobile, Tel: ch.Tel,
-			Password: ch.Password, OldPassword: ch.OldPassword, CaptchaID: ch.CaptchaID, CaptchaAnswer: ch.CaptchaAnswer}
+			Password: ch.Password, OldPassword: ch.OldPassword, CaptchaID: ch.CaptchaID, CaptchaAnswer: ch.CaptchaAnswer,
+			RevokeDevKeys: ch.RevokeDevKeys}
+	}
+	if ch.RevokeDevKeys && (ch.Password == nil || *ch.Password == "") {
+		return store.User{}, invalid("revoke_dev_keys goes with a new password")
 	}
 	if ch.TenantID != nil {
 		if err := s.checkTenant(ctx, *ch.TenantID); err != nil {
@@ -92,18 +103,28 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 	if err != nil {
 		return store.User{}, err
 	}
-	if err := s.recordUpdate(WithOrigin(ctx, Origin{Login: actor.User.Login, Address: actor.Address}), current, updated, hash != ""); err != nil {
-		return store.User{}, err
-	}
+	ended := s.endAccess(ctx, actor, current, updated, hash != "", ch.RevokeDevKeys)
+	recorded := s.recordUpdate(WithOrigin(ctx, Origin{Login: actor.User.Login, Address: actor.Address}), current, updated, hash != "")
+	return updated, errors.Join(ended, recorded)
+}
+
+// endAccess ends what a change from before to after takes away: sessions
+// (Redis) and dev_keys (SQL), each tried even if the other fails.
+func (s *Service) endAccess(ctx context.Context, actor Actor, before, after store.User, newPassword, revokeKeys bool) error {
+	self := actor.User.ID == after.ID
+	var ended, revoked error
 	switch {
-	case updated.Disabled || (hash != "" && !self) || store.IdentityOf(updated) != store.IdentityOf(current):
+	case after.Disabled || (newPassword && !self) || store.IdentityOf(after) != store.IdentityOf(before):
 		// Sessions carry the identity, so a change of it ends them, as
 		// disabling and someone else's reset do.
-		return updated, s.sessions.DeleteUserSessions(ctx, id, "")
-	case hash != "":
-		return updated, s.sessions.DeleteUserSessions(ctx, id, actor.SessionDigest)
+		ended = s.sessions.DeleteUserSessions(ctx, after.ID, "")
+	case newPassword:
+		ended = s.sessions.DeleteUserSessions(ctx, after.ID, actor.SessionDigest)
 	}
-	return updated, nil
+	if newPassword && (!self || revokeKeys) {
+		_, revoked = s.devKeys.DeleteUserDevKeys(ctx, after.ID)
+	}
+	return errors.Join(ended, revoked)
 }
 
 // recordUpdate audits a new password and a user being disabled.
@@ -144,7 +165,8 @@ func (s *Service) newPasswordHash(ctx context.Context, actor Actor, self bool, c
 	return s.hasher.Hash(ctx, *ch.Password)
 }
 
-// SetPassword is an operator's reset: it ends all the user's sessions.
+// SetPassword is an operator's reset: like an admin's, it ends all the
+// user's sessions and revokes their dev_keys.
 func (s *Service) SetPassword(ctx context.Context, login, password string) error {
 	if err := validatePassword(password); err != nil {
 		return err
@@ -154,6 +176,13 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 		return err
 	}
 	if err := s.updateByLogin(ctx, login, func(u *store.User) { u.PasswordHash = hash }); err != nil {
+		return err
+	}
+	u, err := s.users.GetUserByLogin(ctx, login)
+	if err != nil {
+		return err
+	}
+	if _, err = s.devKeys.DeleteUserDevKeys(ctx, u.ID); err != nil {
 		return err
 	}
 	return s.record(ctx, login, AuditPasswordChanged, "reset")

@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"os"
 	"runtime"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,9 @@ import (
 
 // hashWait is how long a request may wait for a hashing slot before 503.
 const hashWait = 2 * time.Second
+
+// dmsRefreshTTL is how long a DMS refresh token lasts, as DMS's does.
+const dmsRefreshTTL = 24 * time.Hour
 
 // App holds the opened stores and the services on them.
 type App struct {
@@ -78,6 +82,7 @@ type App struct {
 // in-process one when none is configured. now is the clock of every service.
 func OpenServer(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{Cfg: cfg, Log: log, Now: now}
+	a.warnOpenDataDir()
 	if err := a.openSQL(ctx); err != nil {
 		return nil, err
 	}
@@ -119,6 +124,16 @@ func OpenCLI(ctx context.Context, cfg config.Config, log *slog.Logger, now func(
 		a.Redis = nil // a stale file of a server that is gone: SQL only
 	}
 	return a, a.wire(ctx)
+}
+
+// warnOpenDataDir warns when other users may read the data directory,
+// which holds the SQLite database and the embedded Redis's password.
+func (a *App) warnOpenDataDir() {
+	fi, err := os.Stat(a.Cfg.DataDir)
+	if err == nil && fi.Mode().Perm()&0o077 != 0 {
+		a.Log.Warn("other users may read the data directory: make it private (chmod 700)",
+			"dir", a.Cfg.DataDir, "mode", fmt.Sprintf("%o", fi.Mode().Perm()))
+	}
 }
 
 func (a *App) openSQL(ctx context.Context) error {
@@ -178,6 +193,8 @@ func (a *App) wire(ctx context.Context) error {
 	})
 	if a.Eph != nil {
 		a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
+		a.Sessions.SetTTL(session.KindDMS, a.Cfg.DMSTokenTTL)
+		a.Sessions.SetTTL(session.KindDMSRefresh, dmsRefreshTTL)
 		a.wireIntegrations()
 	}
 	return nil
@@ -199,7 +216,7 @@ func (a *App) wireIntegrations() {
 		Now: a.Now, Metrics: a.Metrics, Log: a.Log,
 	})
 	a.Notifier = notify.New(notify.Deps{
-		Store: a.SQL, Users: a.SQL, Channels: a.Integrations.Channels(), Lease: a.worker, PublicURL: cfg.PublicURL,
+		Store: a.SQL, Users: a.SQL, Channels: a.Integrations.Channels(), Lease: a.worker, PublicURL: a.Cfg.PublicURL,
 		Timeout: cfg.PlatformTimeout, Now: a.Now, Metrics: a.Metrics, Log: a.Log,
 	})
 }
@@ -286,6 +303,8 @@ func (a *App) Handler() http.Handler {
 		Captchas: a.Captchas,
 		Audit:    a.SQL,
 		Address:  clientaddr.New(a.Cfg.TrustedProxies),
+		HTTPSURL: strings.HasPrefix(a.Cfg.PublicURL, "https://"),
+		Now:      a.Now,
 		Ready:    a.ready,
 		Log:      a.Log,
 

@@ -7,6 +7,7 @@ package config
 import (
 	"fmt"
 	"net/netip"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -27,6 +28,8 @@ type Config struct {
 	RedisCluster   []string
 	RedisPrefix    string
 	SessionTTL     time.Duration
+	DMSTokenTTL    time.Duration
+	PublicURL      string
 	CaptchaAfter   int
 	LockAfter      int
 	LockFor        time.Duration
@@ -65,6 +68,8 @@ var settings = []setting{
 	{"XTRA_REDIS_CLUSTER", "", "comma-separated host:port of a Redis Cluster", func(c *Config, v string) error { c.RedisCluster = splitList(v); return nil }},
 	{"XTRA_REDIS_PREFIX", "xtraauth:", "prefix of every Redis key (several deployments on one Redis)", func(c *Config, v string) error { c.RedisPrefix = v; return nil }},
 	{"XTRA_SESSION_TTL", "24h", "session lifetime (at most 720h)", lifetimeTo(func(c *Config) *time.Duration { return &c.SessionTTL })},
+	{"XTRA_DMS_TOKEN_TTL", "2h", "DMS token (dms-token JWT) lifetime, as DMS's (at most 720h)", lifetimeTo(func(c *Config) *time.Duration { return &c.DMSTokenTTL })},
+	{"XTRA_PUBLIC_URL", "", "the page's base URL (https makes every cookie Secure; links in messages)", parsePublicURL},
 	{"XTRA_CAPTCHA_AFTER", "2", "failures before a captcha is needed (0 = never)", intTo(func(c *Config) *int { return &c.CaptchaAfter })},
 	{"XTRA_LOCK_AFTER", "5", "failures that lock a login (0 = never)", intTo(func(c *Config) *int { return &c.LockAfter })},
 	{"XTRA_LOCK_FOR", "2h", "how long a lock lasts", durationTo(func(c *Config) *time.Duration { return &c.LockFor })},
@@ -217,6 +222,18 @@ func parsePrefix(s string) (netip.Prefix, error) {
 	}
 	a = a.Unmap()
 	return netip.PrefixFrom(a, a.BitLen()), nil
+}
+
+func parsePublicURL(c *Config, v string) error {
+	if v == "" {
+		return nil
+	}
+	u, err := url.Parse(v)
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("want an absolute http:// or https:// URL such as https://auth.example.com, got %q", v)
+	}
+	c.PublicURL = strings.TrimSuffix(v, "/")
+	return nil
 }
 
 func parseLogFormat(c *Config, v string) error {

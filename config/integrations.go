@@ -49,7 +49,6 @@ func (c Coding) Configured() bool { return c.URL != "" }
 
 // Integrations are the settings of approvals and notifications.
 type Integrations struct {
-	PublicURL        string
 	Approvals        []string // what needs an admin's approval: unlock, dev_key
 	ApprovalPlatform string   // web, dingtalk or feishu, resolved by Load
 	ApprovalPoll     time.Duration
@@ -107,7 +106,6 @@ func parsePlatform(c *Config, v string) error {
 func integrationSettings() []setting {
 	i := func(c *Config) *Integrations { return &c.Integrations }
 	return []setting{
-		{"XTRA_PUBLIC_URL", "", "the page's base URL, for links in messages", urlTo(func(c *Config) *string { return &i(c).PublicURL })},
 		{"XTRA_APPROVALS", "unlock", "comma list of what needs an admin's approval: unlock, dev_key", parseApprovals},
 		{"XTRA_APPROVAL_PLATFORM", "", "dingtalk, feishu or web (default: the one configured)", parsePlatform},
 		{"XTRA_APPROVAL_POLL", "30s", "how often pending platform approvals are read", durationTo(func(c *Config) *time.Duration { return &i(c).ApprovalPoll })},

@@ -65,10 +65,8 @@ func TestIntegrationSettings(t *testing.T) {
 			func(i config.Integrations) bool {
 				return i.ApprovalPoll == 5*time.Second && i.PlatformTimeout == 2*time.Second
 			}},
-		{"URLs lose a trailing slash", map[string]string{"XTRA_PUBLIC_URL": "https://auth.example.com/", "XTRA_FEISHU_URL": "http://127.0.0.1:9/"},
-			func(i config.Integrations) bool {
-				return i.PublicURL == "https://auth.example.com" && i.Feishu.URL == "http://127.0.0.1:9"
-			}},
+		{"URLs lose a trailing slash", map[string]string{"XTRA_FEISHU_URL": "http://127.0.0.1:9/"},
+			func(i config.Integrations) bool { return i.Feishu.URL == "http://127.0.0.1:9" }},
 		{"robots and Coding", map[string]string{
 			"XTRA_DINGTALK_ROBOT_URL": "https://oapi.dingtalk.com/robot/send?access_token=t", "XTRA_DINGTALK_ROBOT_SECRET": "SEC1",
 			"XTRA_FEISHU_ROBOT_URL": "https://open.feishu.cn/open-apis/bot/v2/hook/x",
@@ -110,7 +108,7 @@ func TestIntegrationFlags(t *testing.T) {
 			t.Errorf("secret flag --%s exists", name)
 		}
 	}
-	for _, name := range []string{"public-url", "approval-platform", "dingtalk-app-key", "feishu-app-id", "coding-project"} {
+	for _, name := range []string{"approval-platform", "dingtalk-app-key", "feishu-app-id", "coding-project"} {
 		if fs.Lookup(name) == nil {
 			t.Errorf("flag --%s missing", name)
 		}
@@ -137,7 +135,7 @@ func TestBadIntegrationSettings(t *testing.T) {
 		{"Coding without URL", "XTRA_CODING_URL", map[string]string{"XTRA_CODING_TOKEN": "t"}},
 		{"poll of zero", "XTRA_APPROVAL_POLL", map[string]string{"XTRA_APPROVAL_POLL": "0s"}},
 		{"timeout not a duration", "XTRA_PLATFORM_TIMEOUT", map[string]string{"XTRA_PLATFORM_TIMEOUT": "10"}},
-		{"URL without scheme", "XTRA_PUBLIC_URL", map[string]string{"XTRA_PUBLIC_URL": "auth.example.com"}},
+		{"URL without scheme", "XTRA_FEISHU_URL", map[string]string{"XTRA_FEISHU_URL": "open.feishu.cn"}},
 		{"robot URL of another scheme", "XTRA_DINGTALK_ROBOT_URL", map[string]string{"XTRA_DINGTALK_ROBOT_URL": "ftp://x/robot?access_token=tok3n"}},
 	}
 	for _, tt := range tests {

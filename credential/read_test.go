@@ -7,10 +7,10 @@ import (
 )
 
 const (
-	session = "5f0c7d9e-1b2a-4c3d-8e4f-a0b1c2d3e4f5"
-	devKey  = "1700000000" + session
-	access  = "Zm9vYmFyYmF6cXV4LV9mb29iYXJiYXpxdXgtX2Zvb2J"
-	jwt     = "eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJ4In0.c2ln"
+	sessionToken = "5f0c7d9e-1b2a-4c3d-8e4f-a0b1c2d3e4f5"
+	devKey       = "1700000000" + sessionToken
+	access       = "Zm9vYmFyYmF6cXV4LV9mb29iYXJiYXpxdXgtX2Zvb2J"
+	jwt          = "eyJhbGciOiJIUzI1NiJ9.eyJqdGkiOiJ4In0.c2ln"
 )
 
 func request(method, target string, headers ...string) *http.Request {
@@ -35,7 +35,7 @@ func TestReadOrder(t *testing.T) {
 		{"then Bearer", "/?access_token=q", []string{"Authorization", "Bearer b", "Cookie", cookies}, "b", FromAuthorization},
 		{"bearer in any case", "/", []string{"Authorization", "bEaReR  b "}, "b", FromAuthorization},
 		{"a bare JWT as DMS sends it", "/?access_token=q", []string{"Authorization", jwt}, jwt, FromAuthorization},
-		{"a bare non-JWT is no credential", "/", []string{"Authorization", session}, "", None},
+		{"a bare non-JWT is no credential", "/", []string{"Authorization", sessionToken}, "", None},
 		{"Basic is no credential", "/", []string{"Authorization", "Basic YTpi"}, "", None},
 		{"then the query", "/?access_token=q", []string{"Cookie", cookies}, "q", FromQuery},
 		{"then the web cookie", "/", []string{"Cookie", cookies}, "web", FromWebCookie},
@@ -134,20 +134,20 @@ func TestNeedsCSRFHeader(t *testing.T) {
 
 func TestShapeOf(t *testing.T) {
 	tests := map[string]shape{
-		session:                                shapeSession,
+		sessionToken:                           shapeSession,
 		devKey:                                 shapeDevKey,
-		"1" + session:                          shapeDevKey,
+		"1" + sessionToken:                     shapeDevKey,
 		access:                                 shapeAccessToken,
 		jwt:                                    shapeJWT,
 		"":                                     shapeNone,
 		"5F0C7D9E-1B2A-4C3D-8E4F-A0B1C2D3E4F5": shapeNone, // we write lower case
 		"5f0c7d9e-1b2a-4c3d-8e4f-a0b1c2d3e4fg": shapeNone,
 		"5f0c7d9e+1b2a-4c3d-8e4f-a0b1c2d3e4f5": shapeNone,
-		"17x0000000" + session:                 shapeNone,
-		"12345678901234567890123456" + session: shapeNone, // too long a time
-		access[:42]:                            shapeNone,
-		access[:42] + "=":                      shapeNone,
-		"a.b":                                  shapeNone,
+		"17x0000000" + sessionToken:            shapeNone,
+		"12345678901234567890123456" + sessionToken: shapeNone, // too long a time
+		access[:42]:       shapeNone,
+		access[:42] + "=": shapeNone,
+		"a.b":             shapeNone,
 	}
 	for s, want := range tests {
 		if got := shapeOf(s); got != want {
@@ -159,14 +159,14 @@ func TestShapeOf(t *testing.T) {
 // FuzzRead: no request makes reading a credential panic, and whatever is
 // read came from the request and has a source.
 func FuzzRead(f *testing.F) {
-	f.Add("X-XTRA-AUTH-ID", session, "access_token="+access, "xtra-session=w")
+	f.Add("X-XTRA-AUTH-ID", sessionToken, "access_token="+access, "xtra-session=w")
 	f.Add("Authorization", "Bearer "+devKey, "sudo=uid:1", "dms-token="+jwt)
 	f.Add("Authorization", jwt, "", "")
 	f.Add("Authorization", "bearer ", "access_token=%zz", "=;;")
 	f.Fuzz(func(t *testing.T, header, value, query, cookie string) {
 		r := httptest.NewRequest("POST", "/", nil)
 		r.URL.RawQuery = query
-		r.Header.Set(http.CanonicalHeaderKey(header), value)
+		r.Header.Set(header, value)
 		r.Header.Set("Cookie", cookie)
 		r.Header.Set("X-Original-URI", "/?"+query)
 		for _, p := range []Presented{Read(r, ""), ReadDMS(r, ""), ReadForwarded(r, "", true)} {

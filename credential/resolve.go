@@ -5,6 +5,7 @@ import (
 	"errors"
 
 	"xtraauth/oauth"
+	"xtraauth/session"
 	"xtraauth/store"
 )
 
@@ -115,6 +116,9 @@ func (r *Resolver) session(ctx context.Context, digest string) (Principal, error
 	}
 	if err != nil {
 		return Principal{}, err
+	}
+	if s.Kind == session.KindDMSRefresh { // buys DMS sessions, opens nothing
+		return Principal{}, ErrUnauthenticated
 	}
 	return Principal{User: s.User, Via: ViaSession, SessionDigest: digest}, nil
 }

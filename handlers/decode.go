@@ -5,11 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
 	"net/url"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 )
@@ -117,11 +119,55 @@ func (f *flag) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// queryInt reads a positive integer query parameter, else def.
+// queryInt reads a positive integer query parameter, else def; one too
+// large for an int reads as the largest int.
 func queryInt(c echo.Context, name string, def int) int {
 	n, err := strconv.Atoi(c.QueryParam(name))
-	if err != nil || n < 1 {
+	if (err != nil && !errors.Is(err, strconv.ErrRange)) || n < 1 {
 		return def
 	}
 	return n
+}
+
+// queryTime reads a time query parameter given as RFC 3339 or unix
+// seconds; absent is the zero time.
+func queryTime(c echo.Context, name string) (time.Time, error) {
+	t, err := parseTime(c.QueryParam(name))
+	if err != nil {
+		return time.Time{}, badRequest(name + " must be an RFC 3339 time or unix seconds")
+	}
+	return t, nil
+}
+
+// parseTime reads RFC 3339 (with any fraction of a second) or unix
+// seconds; "" is the zero time.
+func parseTime(s string) (time.Time, error) {
+	if s == "" {
+		return time.Time{}, nil
+	}
+	if secs, err := strconv.ParseInt(s, 10, 64); err == nil {
+		if secs < minUnix || secs > maxUnix {
+			return time.Time{}, errors.New("out of range")
+		}
+		return time.Unix(secs, 0).UTC(), nil
+	}
+	return time.Parse(time.RFC3339Nano, s)
+}
+
+// The years 0001 to 9999, as RFC 3339 and both databases can hold them.
+const (
+	minUnix = -62135596800
+	maxUnix = 253402300799
+)
+
+// pageQuery reads a list's page and perPage (capped quietly at
+// maxPerPage) and the offset they name. A page past the end names an
+// empty page, also one so far that its offset would overflow.
+func pageQuery(c echo.Context) (page, perPage, offset int) {
+	page = queryInt(c, "page", 1)
+	perPage = min(queryInt(c, "perPage", 20), maxPerPage)
+	if page-1 > math.MaxInt/perPage {
+		return page, perPage, math.MaxInt
+	}
+	return page, perPage, (page - 1) * perPage
 }

@@ -24,7 +24,12 @@ type DMS struct {
 	Tokens   *dms.Tokens
 	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
+	Cookies  cookies
 }
+
+// DMSRefreshCookie holds the refresh token DMS's web client trades for a
+// new dms-token on a 401.
+const DMSRefreshCookie = "dms-refresh-token"
 
 // dmsPrefix marks the routes whose errors take DMS's body shape.
 const dmsPrefix = "/v1/dms/"
@@ -33,12 +38,14 @@ const dmsPrefix = "/v1/dms/"
 var (
 	errNoDMSToken  = &Error{Status: http.StatusUnauthorized, Text: "can not find dms-token", bare: true}
 	errBadDMSToken = &Error{Status: http.StatusUnauthorized, Text: "invalid or expired jwt", bare: true}
+	errNoRefresh   = newError(http.StatusUnauthorized, "refresh token not found or expired")
 )
 
 // Register adds the routes.
 func (h *DMS) Register(e *echo.Echo) {
 	g := e.Group("/v1/dms")
 	g.POST("/sessions", h.create)
+	g.POST("/sessions/refresh", h.refresh)
 	g.GET("/sessions/user", h.user, h.authenticate)
 	g.DELETE("/sessions", h.delete, h.authenticate)
 }
@@ -69,14 +76,48 @@ func (h *DMS) create(c echo.Context) error {
 	if err != nil {
 		return failClosed(err)
 	}
+	refresh, err := h.Login.StartRefresh(c.Request().Context(), res.User)
+	if err != nil {
+		_ = h.Sessions.End(c.Request().Context(), store.Digest(res.Token))
+		return failClosed(err)
+	}
+	c.SetCookie(h.Cookies.cookie(c.Request(), DMSRefreshCookie, refresh.Token, refresh.Session, http.SameSiteStrictMode))
+	return h.reply(c, res)
+}
+
+// refresh trades the dms-refresh-token cookie for a new dms-token, as DMS
+// does; the refresh token itself stays until it expires or the user's
+// sessions end.
+func (h *DMS) refresh(c echo.Context) error {
+	ck, err := c.Cookie(DMSRefreshCookie)
+	if err != nil || ck.Value == "" {
+		return errNoRefresh
+	}
+	digest, ok := h.Resolver.SessionDigest(ck.Value)
+	if !ok {
+		return errNoRefresh
+	}
+	res, err := h.Login.Refresh(c.Request().Context(), digest, session.KindDMS)
+	if errors.Is(err, login.ErrNoRefresh) {
+		return errNoRefresh
+	}
+	if err != nil {
+		return failClosed(err)
+	}
+	return h.reply(c, res)
+}
+
+// reply signs the JWT of a new DMS session and sends it as DMS does, in
+// the body and in the dms-token cookie.
+func (h *DMS) reply(c echo.Context, res login.Result) error {
 	digest := store.Digest(res.Token)
 	token, err := h.Tokens.Sign(res.Session, digest)
 	if err != nil {
 		_ = h.Sessions.End(c.Request().Context(), digest)
 		return err
 	}
-	c.SetCookie(&http.Cookie{Name: credential.DMSCookie, Value: token, Path: "/", Expires: res.Session.ExpiresAt,
-		HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	noStore(c)
+	c.SetCookie(h.Cookies.cookie(c.Request(), credential.DMSCookie, token, res.Session, http.SameSiteLaxMode))
 	return c.JSON(http.StatusOK, map[string]any{"data": map[string]string{"token": token}, "code": 0, "message": ""})
 }
 
@@ -106,12 +147,23 @@ func (h *DMS) user(c echo.Context) error {
 		"data": map[string]string{"user_uid": strconv.FormatInt(u.ID, 10), "name": u.Login}})
 }
 
+// delete ends the session and the refresh session, and clears both cookies.
 func (h *DMS) delete(c echo.Context) error {
-	err := h.Sessions.End(c.Request().Context(), principal(c).SessionDigest)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return err
+	ctx := c.Request().Context()
+	digests := []string{principal(c).SessionDigest}
+	if ck, err := c.Cookie(DMSRefreshCookie); err == nil {
+		if d, ok := h.Resolver.SessionDigest(ck.Value); ok {
+			digests = append(digests, d)
+		}
 	}
-	c.SetCookie(&http.Cookie{Name: credential.DMSCookie, Value: "", Path: "/", MaxAge: -1, HttpOnly: true, SameSite: http.SameSiteLaxMode})
+	for _, d := range digests {
+		if err := h.Sessions.End(ctx, d); err != nil && !errors.Is(err, store.ErrNotFound) {
+			return err
+		}
+	}
+	r := c.Request()
+	c.SetCookie(h.Cookies.cookie(r, credential.DMSCookie, "", store.Session{}, http.SameSiteLaxMode))
+	c.SetCookie(h.Cookies.cookie(r, DMSRefreshCookie, "", store.Session{}, http.SameSiteStrictMode))
 	return c.JSON(http.StatusOK, map[string]any{"code": 0, "message": "ok"})
 }
 

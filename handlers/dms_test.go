@@ -101,11 +101,16 @@ func TestDMSLoginSeedReply(t *testing.T) {
 	if ck == nil {
 		t.Fatalf("no dms-token cookie in %q", r.Header.Values("Set-Cookie"))
 	}
-	wantExpires := e.Clock.Now().Add(24 * time.Hour).Truncate(time.Second)
+	wantExpires := e.Clock.Now().Add(2 * time.Hour).Truncate(time.Second)
 	if ck.Value != token || ck.Path != "/" || !ck.HttpOnly || ck.SameSite != http.SameSiteLaxMode || !ck.Expires.Equal(wantExpires) {
 		t.Errorf("cookie %+v; want the token, Path=/, HttpOnly, SameSite=Lax, Expires=%s", ck, wantExpires)
 	}
-	raw := r.Header.Get("Set-Cookie")
+	raw := ""
+	for _, v := range r.Header.Values("Set-Cookie") {
+		if strings.HasPrefix(v, "dms-token=") {
+			raw = v
+		}
+	}
 	for _, attr := range []string{"dms-token=" + token, "Path=/", "Expires=", "HttpOnly", "SameSite=Lax"} {
 		if !strings.Contains(raw, attr) {
 			t.Errorf("Set-Cookie %q lacks %q", raw, attr)
@@ -206,8 +211,8 @@ func TestDMSTokenErrors(t *testing.T) {
 	// A good token still works: the refusals above were for the tokens.
 	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 
-	// The JWT and its session live XTRA_SESSION_TTL (24h), then both end.
-	e.Advance(24*time.Hour - time.Second)
+	// The JWT and its session live XTRA_DMS_TOKEN_TTL (2h, as DMS), then both end.
+	e.Advance(2*time.Hour - time.Second)
 	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(1, "admin"))
 	e.Advance(time.Second)
 	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusUnauthorized, fdBadDMSToken)
@@ -216,9 +221,9 @@ func TestDMSTokenErrors(t *testing.T) {
 	}
 }
 
-// The JWT lives XTRA_SESSION_TTL, whatever it is set to.
-func TestDMSTokenFollowsSessionTTL(t *testing.T) {
-	e := apptest.New(t, func(c *config.Config) { c.SessionTTL = time.Hour })
+// The JWT lives XTRA_DMS_TOKEN_TTL, whatever it is set to.
+func TestDMSTokenFollowsItsTTL(t *testing.T) {
+	e := apptest.New(t, func(c *config.Config) { c.DMSTokenTTL = time.Hour })
 	token := fdDMSLogin(t, e, "admin", apptest.AdminPassword)
 	_, rest, _ := strings.Cut(token, ".")
 	payload, _, _ := strings.Cut(rest, ".")
@@ -270,4 +275,97 @@ func TestDMSLogout(t *testing.T) {
 		t.Fatalf("DELETE /api/sessions with the dms-token cookie: %d %s", r.Status, r.Body)
 	}
 	wantBody(t, fdDMSUser(e, fdCookie(c)...), http.StatusUnauthorized, fdBadDMSToken)
+}
+
+// fdRefreshCookie finds the dms-refresh-token a DMS login set.
+func fdRefreshCookie(t testing.TB, r apptest.Response) *http.Cookie {
+	t.Helper()
+	for _, c := range fdCookies(r) {
+		if c.Name == "dms-refresh-token" {
+			return c
+		}
+	}
+	t.Fatalf("no dms-refresh-token in %q", r.Header.Values("Set-Cookie"))
+	return nil
+}
+
+func fdRefresh(e *apptest.Env, refresh string) apptest.Response {
+	return e.Do("POST", "/v1/dms/sessions/refresh", nil, "Cookie", "dms-refresh-token="+refresh)
+}
+
+// As DMS: a login also sets dms-refresh-token (HttpOnly, SameSite=Strict,
+// 24h), which DMS's web client trades for a new dms-token on a 401.
+func TestDMSRefresh(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	u := e.AddUser("alice", "alice-password", false)
+	r := fdDMS(e, "alice", "alice-password")
+	ck := fdRefreshCookie(t, r)
+	if !ck.HttpOnly || ck.SameSite != http.SameSiteStrictMode || ck.Path != "/" || ck.MaxAge != 24*3600 {
+		t.Fatalf("refresh cookie %+v; want HttpOnly, SameSite=Strict, Path=/, 24h", ck)
+	}
+	refresh := ck.Value
+	// it opens nothing by itself
+	for _, h := range [][]string{fdCookie(refresh), fdBearer(refresh), {"X-XTRA-AUTH-ID", refresh}, {"Cookie", "xtra-session=" + refresh}} {
+		if status, _ := fdMe(t, e, h...); status != http.StatusUnauthorized {
+			t.Errorf("the refresh token in %s: %d, want 401", h[0], status)
+		}
+	}
+	wantBody(t, fdDMSUser(e, fdCookie(refresh)...), http.StatusUnauthorized, fdBadDMSToken)
+
+	// the dms-token expires after 2h; the refresh token buys another
+	e.Advance(2 * time.Hour)
+	r = fdRefresh(e, refresh)
+	if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
+		t.Fatalf("refresh: %d %q %s", r.Status, r.Header.Get("Cache-Control"), r.Body)
+	}
+	token := r.JSON(t)["data"].(map[string]any)["token"].(string)
+	wantBody(t, fdDMSUser(e, fdCookie(token)...), http.StatusOK, fdDMSUserBody(u.ID, "alice"))
+
+	// and again, until it expires 24h after the login
+	e.Advance(21*time.Hour + 59*time.Minute)
+	if r := fdRefresh(e, refresh); r.Status != http.StatusOK {
+		t.Fatalf("refresh before 24h: %d %s", r.Status, r.Body)
+	}
+	e.Advance(time.Minute)
+	wantError := map[string]any{"code": 401, "message": "refresh token not found or expired"}
+	wantBody(t, fdRefresh(e, refresh), http.StatusUnauthorized, wantError)
+	wantBody(t, e.Do("POST", "/v1/dms/sessions/refresh", nil), http.StatusUnauthorized, wantError)
+	wantBody(t, fdRefresh(e, "junk"), http.StatusUnauthorized, wantError)
+}
+
+// A refresh token ends with the user's other sessions, and with a logout.
+func TestDMSRefreshEnds(t *testing.T) {
+	for name, end := range map[string]func(t *testing.T, e *apptest.Env, id int64, token string){
+		"password change": func(t *testing.T, e *apptest.Env, id int64, _ string) {
+			xs := e.Login("alice", "alice-password")
+			wantOK(t, e.Do("PUT", idPath("/api/users/", id), map[string]any{"password": "new-password", "old_password": "alice-password"}, authHeader(xs)...))
+		},
+		"disabling": func(t *testing.T, e *apptest.Env, id int64, _ string) {
+			wantOK(t, e.Do("PUT", idPath("/api/users/", id), map[string]any{"disabled": 1}, authHeader(adminToken(e))...))
+		},
+		"made admin": func(t *testing.T, e *apptest.Env, id int64, _ string) {
+			wantOK(t, e.Do("PUT", idPath("/api/users/", id), map[string]any{"is_super": 1}, authHeader(adminToken(e))...))
+		},
+		"logout": func(t *testing.T, e *apptest.Env, _ int64, _ string) {},
+	} {
+		t.Run(name, func(t *testing.T) {
+			t.Parallel()
+			e := apptest.New(t)
+			u := e.AddUser("alice", "alice-password", false)
+			r := fdDMS(e, "alice", "alice-password")
+			token, refresh := r.JSON(t)["data"].(map[string]any)["token"].(string), fdRefreshCookie(t, r).Value
+			if name == "logout" {
+				r := e.Do("DELETE", "/v1/dms/sessions", nil, "Cookie", "dms-token="+token+"; dms-refresh-token="+refresh)
+				wantBody(t, r, http.StatusOK, map[string]any{"code": 0, "message": "ok"})
+				if got := strings.Join(r.Header.Values("Set-Cookie"), "\n"); !strings.Contains(got, "dms-refresh-token=;") {
+					t.Errorf("logout does not clear the refresh cookie:\n%s", got)
+				}
+			}
+			end(t, e, u.ID, token)
+			if r := fdRefresh(e, refresh); r.Status != http.StatusUnauthorized {
+				t.Fatalf("refresh after %s: %d %s", name, r.Status, r.Body)
+			}
+		})
+	}
 }

@@ -85,7 +85,8 @@ func toError(err error) *Error {
 		return newError(http.StatusNotFound, "Sudo User Not Found")
 	case errors.Is(err, oauth.ErrTenant):
 		return newError(http.StatusForbidden, "Tenant Not Allowed")
-	case errors.Is(err, oauth.ErrBadSudo), errors.Is(err, oauth.ErrBadClientID):
+	case errors.Is(err, oauth.ErrBadSudo), errors.Is(err, oauth.ErrBadClientID),
+		errors.Is(err, oauth.ErrBadTenantCode), errors.Is(err, oauth.ErrBadTenantName):
 		return badRequest(err.Error())
 	case errors.Is(err, oauth.ErrInvalidClient):
 		return newError(http.StatusUnauthorized, "Invalid Client")

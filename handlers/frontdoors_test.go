@@ -235,8 +235,8 @@ func TestJWTSecretFromConfig(t *testing.T) {
 	}
 	now := e.Clock.Now().Unix()
 	if claims["uid"] != strconv.FormatInt(u.ID, 10) || claims["name"] != "alice" ||
-		claims["iat"] != float64(now) || claims["exp"] != float64(now+24*3600) {
-		t.Errorf("claims %v; want uid %q (a string), name alice, iat %d, exp %d", claims, strconv.FormatInt(u.ID, 10), now, now+24*3600)
+		claims["iat"] != float64(now) || claims["exp"] != float64(now+2*3600) {
+		t.Errorf("claims %v; want uid %q (a string), name alice, iat %d, exp %d", claims, strconv.FormatInt(u.ID, 10), now, now+2*3600)
 	}
 	if claims["iss"] != "actiontech dms" || claims["typ"] != "dms-token" {
 		t.Errorf("claims %v; want DMS's iss and typ", claims)

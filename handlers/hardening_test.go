@@ -3,11 +3,13 @@ package handlers_test
 import (
 	"fmt"
 	"net/http"
+	"os"
 	"strings"
 	"testing"
 	"time"
 
 	"xtraauth/app/apptest"
+	"xtraauth/config"
 	"xtraauth/store"
 )
 
@@ -148,4 +150,103 @@ func TestCaptchaHijack(t *testing.T) {
 		fetchCaptcha(t, e, "alice", xff(stranger)...)
 	}
 	wantOK(t, passwordLogin(e, "alice", alicePassword, solved{answer: mine.answer}, xff(person)...))
+}
+
+// A data directory other users may read is named in a warning at start.
+func TestOpenDataDirWarned(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t, func(c *config.Config) {
+		if err := os.Chmod(c.DataDir, 0o755); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if !strings.Contains(e.Log.String(), "other users may read the data directory") {
+		t.Fatalf("no warning in the log:\n%s", e.Log.String())
+	}
+}
+
+// Behind a TLS-terminating proxy every cookie is Secure: when a trusted
+// proxy says X-Forwarded-Proto: https, or always with an https
+// XTRA_PUBLIC_URL. An untrusted peer's header changes nothing.
+func TestSecureCookiesBehindAProxy(t *testing.T) {
+	tests := []struct {
+		name    string
+		change  func(*config.Config)
+		headers []string
+		secure  bool
+	}{
+		{"plain http", func(*config.Config) {}, nil, false},
+		{"https from a trusted proxy", trustLocalProxy, []string{"X-Forwarded-Proto", "https"}, true},
+		{"https from anyone", func(*config.Config) {}, []string{"X-Forwarded-Proto", "https"}, false},
+		{"https public URL", func(c *config.Config) { c.PublicURL = "https://auth.example.com" }, nil, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			e := apptest.New(t, tt.change)
+			xhr := append([]string{"X-Requested-With", "XMLHttpRequest"}, tt.headers...)
+			web := e.Do("POST", "/web/session", map[string]string{"login": "admin", "password": apptest.AdminPassword}, xhr...)
+			dms := e.Do("POST", "/v1/dms/sessions", map[string]any{"session": map[string]string{
+				"username": "admin", "password": apptest.AdminPassword}}, tt.headers...)
+			set := append(web.Header.Values("Set-Cookie"), dms.Header.Values("Set-Cookie")...)
+			if len(set) != 3 {
+				t.Fatalf("cookies %q, want the web page's, dms-token and dms-refresh-token", set)
+			}
+			for _, c := range set {
+				if strings.Contains(c, "; Secure") != tt.secure {
+					t.Errorf("Set-Cookie %q: Secure should be %v", c, tt.secure)
+				}
+			}
+		})
+	}
+}
+
+// Every answer that carries a token, a JWT, a dev_key or a secret tells
+// caches not to keep it.
+func TestNoStoreOnSecrets(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	admin := adminToken(e)
+	xhr := []string{"X-Requested-With", "XMLHttpRequest"}
+	for name, r := range map[string]apptest.Response{
+		"XSwitch login": e.Do("POST", "/api/sessions", map[string]string{"login": "admin", "password": apptest.AdminPassword}),
+		"web login":     e.Do("POST", "/web/session", map[string]string{"login": "admin", "password": apptest.AdminPassword}, xhr...),
+		"DMS login":     fdDMS(e, "admin", apptest.AdminPassword),
+		"new dev_key":   e.Do("POST", "/api/dev_keys", map[string]string{"label": "ci"}, authHeader(admin)...),
+		"new client":    e.Do("POST", "/api/oauth2/clients", map[string]any{"id": "svc"}, authHeader(admin)...),
+		"user":          e.Do("GET", "/api/users/me", nil, authHeader(admin)...),
+	} {
+		if r.Status != http.StatusOK || r.Header.Get("Cache-Control") != "no-store" {
+			t.Errorf("%s: %d, Cache-Control %q", name, r.Status, r.Header.Get("Cache-Control"))
+		}
+	}
+	if cc := e.Do("GET", "/", nil).Header.Get("Cache-Control"); cc != "no-cache" {
+		t.Errorf("the page: Cache-Control %q, want no-cache (it holds no secret)", cc)
+	}
+}
+
+// Identifiers that reach a Redis key or an audit row are bounded before
+// anything is counted or written.
+func TestIdentifiersBounded(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	long := strings.Repeat("x", 60_000)
+	fdOAuthError(t, e.Do("POST", "/oauth2/token", "grant_type=client_credentials", fdBasic(long, "wrong")...),
+		http.StatusUnauthorized, "invalid_client")
+	if r := e.Do("GET", "/api/oauth2/server/tokens?grant_type=client_credentials&client_id="+long+"&client_secret=x", nil); r.Status != http.StatusUnauthorized {
+		t.Errorf("compat grant with a 60 KB id: %d", r.Status)
+	}
+	fdOAuthError(t, e.Do("POST", "/oauth2/token", "grant_type=client_credentials", fdBasic("ok-id", strings.Repeat("s", 1000))...),
+		http.StatusUnauthorized, "invalid_client")
+	wantError(t, e.Do("GET", "/api/captchas?login="+long[:200], nil), http.StatusBadRequest, "login is too long")
+	wantError(t, e.Do("DELETE", "/api/locks/"+long[:300], nil, authHeader(adminToken(e))...), http.StatusBadRequest, "login is too long")
+	wantNothingLocked(t, e)
+	if _, total, err := e.App.SQL.ListAuditEvents(t.Context(), store.AuditFilter{}); err != nil || total != 0 {
+		t.Fatalf("%d audit rows, %v; want none", total, err)
+	}
+	for _, k := range e.Redis.Keys() {
+		if len(k) > 400 {
+			t.Fatalf("a %d-byte Redis key", len(k))
+		}
+	}
 }

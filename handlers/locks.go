@@ -59,11 +59,18 @@ func (h *Locks) delete(c echo.Context) error {
 			return badRequest("malformed login")
 		}
 	}
+	if len(name) > maxLockName {
+		return badRequest("login is too long")
+	}
 	if err := h.Lockout.Unlock(c.Request().Context(), name, principal(c).User.Login); err != nil {
 		return err
 	}
 	return ok(c)
 }
+
+// maxLockName bounds what an unlock may name, the longest entry being
+// "client:" + a client id, "@" and an IPv6 /64.
+const maxLockName = 256
 
 // auditSubject is the subject an admin's filter names: a login matches
 // case-insensitively, as everywhere; "client:" and "address:" names are
@@ -84,11 +91,21 @@ type auditJSON struct {
 	Outcome string  `json:"outcome"`
 }
 
+// audit lists the trail, newest first, filtered by login (or a "client:"
+// or "address:" entry), kind and a time range [from, to).
 func (h *Locks) audit(c echo.Context) error {
-	page := queryInt(c, "page", 1)
-	perPage := min(queryInt(c, "perPage", 20), maxPerPage)
+	from, err := queryTime(c, "from")
+	if err != nil {
+		return err
+	}
+	to, err := queryTime(c, "to")
+	if err != nil {
+		return err
+	}
+	page, perPage, offset := pageQuery(c)
 	events, n, err := h.Audit.ListAuditEvents(c.Request().Context(), store.AuditFilter{
-		Subject: auditSubject(c.QueryParam("login")), Offset: (page - 1) * perPage, Limit: perPage,
+		Subject: auditSubject(c.QueryParam("login")), Kind: c.QueryParam("kind"), From: from, To: to,
+		Offset: offset, Limit: perPage,
 	})
 	if err != nil {
 		return err

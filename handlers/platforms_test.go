@@ -79,7 +79,7 @@ func (p *platforms) codingOn(c *config.Config) {
 // links in messages on.
 func quick(c *config.Config) {
 	c.Integrations.PlatformTimeout = 2 * time.Second
-	c.Integrations.PublicURL = "https://auth.example.com"
+	c.PublicURL = "https://auth.example.com"
 }
 
 // texts is everything every fake received from xtraauth.

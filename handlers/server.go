@@ -42,7 +42,10 @@ type Deps struct {
 	Captchas *captcha.Service
 	Audit    store.Audit
 	Address  *clientaddr.Resolver
+	// HTTPSURL tells that XTRA_PUBLIC_URL is https, so every cookie is Secure.
+	HTTPSURL bool
 	WebFiles fs.FS // the embedded page
+	Now      func() time.Time
 	// Approvals and notifications.
 	Approvals    *approval.Service
 	Integrations *integrations.Set
@@ -61,7 +64,8 @@ func New(d Deps) *echo.Echo {
 	e.HTTPErrorHandler = errorHandler(d.Log)
 	address := func(r *http.Request) string { return d.Address.Of(r.RemoteAddr, r.Header.Values("X-Forwarded-For")) }
 	e.IPExtractor = address
-	e.Use(logRequests(d.Log, d.Metrics), middleware.Recover())
+	jar := cookies{proxies: d.Address, httpsURL: d.HTTPSURL}
+	e.Use(logRequests(d.Log, d.Metrics), middleware.Recover(), noStoreByDefault)
 	e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
 
 	e.GET("/healthz", func(c echo.Context) error { return ok(c) })
@@ -87,10 +91,13 @@ func New(d Deps) *echo.Echo {
 		Replays: d.Counters, Log: d.Log}).Register(api, auth)
 	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address, Metrics: d.Metrics}).Register(api)
 	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
-	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address, Metrics: d.Metrics}).Register(e)
+	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address,
+		Metrics: d.Metrics, Cookies: jar}).Register(e)
 	(&OAuth{OAuth: d.OAuth, Address: address, Metrics: d.Metrics}).Register(e, auth)
+	(&Tenants{OAuth: d.OAuth}).Register(api, auth)
 	(&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address}).Register(api)
-	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Address: address, Metrics: d.Metrics}).Register(e)
+	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Accounts: d.Accounts, Address: address,
+		Metrics: d.Metrics, Cookies: jar, Now: d.Now}).Register(e, auth)
 	return e
 }
 
@@ -115,5 +122,15 @@ func logRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 				"status", status, "duration", took, "client", c.RealIP())
 			return nil
 		}
+	}
+}
+
+// noStoreByDefault keeps every answer out of caches: most carry a token, a
+// JWT, a dev_key, a secret or someone's details. The page's own files say
+// otherwise for themselves.
+func noStoreByDefault(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
+		return next(c)
 	}
 }

@@ -71,17 +71,16 @@ func timeOut(t *time.Time) *string {
 // seed's example works for any user without showing them anyone else's data.
 func (h *Users) list(c echo.Context) error {
 	if me := principal(c).User; !me.IsSuper {
-		u, err := h.myself(c)
+		u, err := myself(c, h.Accounts)
 		if err != nil {
 			return err
 		}
 		return list(c, []userJSON{userOut(u)}, 1, 1)
 	}
-	page := queryInt(c, "page", 1)
-	perPage := min(queryInt(c, "perPage", 20), maxPerPage)
+	page, perPage, offset := pageQuery(c)
 	users, n, err := h.Accounts.Users(c.Request().Context(), store.UserFilter{
 		Login: c.QueryParam("login"), Name: c.QueryParam("name"), Type: c.QueryParam("type"),
-		Offset: (page - 1) * perPage, Limit: perPage,
+		Offset: offset, Limit: perPage,
 	})
 	if err != nil {
 		return err
@@ -94,7 +93,7 @@ func (h *Users) list(c echo.Context) error {
 }
 
 func (h *Users) me(c echo.Context) error {
-	u, err := h.myself(c)
+	u, err := myself(c, h.Accounts)
 	if err != nil {
 		return err
 	}
@@ -102,8 +101,8 @@ func (h *Users) me(c echo.Context) error {
 }
 
 // myself reads the request's own user; the session keeps only its identity.
-func (h *Users) myself(c echo.Context) (store.User, error) {
-	u, err := h.Accounts.User(c.Request().Context(), principal(c).User.ID)
+func myself(c echo.Context, accounts *account.Service) (store.User, error) {
+	u, err := accounts.User(c.Request().Context(), principal(c).User.ID)
 	if errors.Is(err, store.ErrNotFound) { // deleted a moment ago
 		return store.User{}, errNotAuthorized
 	}
@@ -146,6 +145,7 @@ type userBody struct {
 	OldPassword text   `json:"old_password"`
 	CaptchaStr  text   `json:"captcha_str"`
 	CaptchaID   text   `json:"captcha_id"`
+	RevokeKeys  flag   `json:"revoke_dev_keys"`
 }
 
 func (b userBody) change() account.Change {
@@ -158,7 +158,7 @@ func (b userBody) change() account.Change {
 		ExtnID: str(extn), Type: str(b.Type), Domain: str(b.Domain), Context: str(b.Context),
 		IsSuper: (*bool)(b.IsSuper), Disabled: (*bool)(b.Disabled), TenantID: b.TenantID,
 		Password: str(b.Password), OldPassword: string(b.OldPassword),
-		CaptchaID: string(b.CaptchaID), CaptchaAnswer: string(b.CaptchaStr),
+		CaptchaID: string(b.CaptchaID), CaptchaAnswer: string(b.CaptchaStr), RevokeDevKeys: bool(b.RevokeKeys),
 	}
 }
 

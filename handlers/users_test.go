@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net/http"
 	"reflect"
 	"slices"
@@ -142,19 +143,16 @@ func TestUsersList(t *testing.T) {
 		{"?page=3&perPage=2", []string{"1007"}, 5, 3},
 		{"?page=9&perPage=2", []string{}, 5, 9},
 		{"?page=0&perPage=0", []string{"admin", "alice", "bob", "carol", "1007"}, 5, 1},
+		// a page past the end is empty, however far: never the first page
+		{"?page=2", []string{}, 5, 2},
+		{"?page=461168601842738790&perPage=20", []string{}, 5, 461168601842738790},
+		{"?page=9223372036854775807&perPage=1000", []string{}, 5, math.MaxInt},
+		{"?page=99999999999999999999", []string{}, 5, math.MaxInt},
 		{"?page=x&perPage=-3", []string{"admin", "alice", "bob", "carol", "1007"}, 5, 1},
 	}
 	for _, tt := range tests {
 		t.Run(tt.query, func(t *testing.T) {
-			r := e.Do("GET", "/api/users"+tt.query, nil, authHeader(admin)...)
-			m := r.JSON(t)
-			if r.Status != 200 || m["code"] != float64(200) || m["rowCount"] != float64(tt.count) || m["page"] != float64(tt.page) || len(m) != 4 {
-				t.Fatalf("%d %s", r.Status, r.Body)
-			}
-			data, ok := m["data"].([]any)
-			if !ok {
-				t.Fatalf("data is %T: %s", m["data"], r.Body)
-			}
+			data := wantPage(t, e.Do("GET", "/api/users"+tt.query, nil, authHeader(admin)...), tt.count, tt.page)
 			logins := []string{}
 			for _, u := range data {
 				logins = append(logins, wantUserObject(t, u)["login"].(string))
@@ -179,6 +177,20 @@ func TestUsersList(t *testing.T) {
 	t.Run("no token", func(t *testing.T) {
 		wantError(t, e.Do("GET", "/api/users", nil), 401, "Not Authorized")
 	})
+}
+
+// wantPage checks a list's shape, its rowCount and page, and returns its rows.
+func wantPage(t *testing.T, r apptest.Response, rowCount, page int) []any {
+	t.Helper()
+	m := r.JSON(t)
+	if r.Status != 200 || m["code"] != float64(200) || m["rowCount"] != float64(rowCount) || m["page"] != float64(page) || len(m) != 4 {
+		t.Fatalf("%d %s, want rowCount %d and page %d", r.Status, r.Body, rowCount, page)
+	}
+	data, ok := m["data"].([]any)
+	if !ok {
+		t.Fatalf("data is %T: %s", m["data"], r.Body)
+	}
+	return data
 }
 
 func TestUsersListPerPageCap(t *testing.T) {
@@ -559,15 +571,66 @@ func TestPasswordChange(t *testing.T) {
 			wantLoggedOut(t, v.e, v.aliceA)
 			wantLoggedOut(t, v.e, v.aliceB)
 		}},
-		{"admin reset ends all the user's sessions", func(t *testing.T, v env) {
-			r := v.e.Do("PUT", v.path, map[string]any{"password": "reset-pw"}, authHeader(v.adm)...)
+		{"admin reset ends all the user's sessions and revokes their dev_keys", func(t *testing.T, v env) {
+			_, admKey := newDevKey(t, v.e, v.adm, "mine")
+			r := v.e.Do("PUT", v.path, map[string]any{"password": "reset-pw", "revoke_dev_keys": 0}, authHeader(v.adm)...)
 			if r.Status != 200 {
 				t.Fatalf("%d %s", r.Status, r.Body)
 			}
 			wantLoggedOut(t, v.e, v.aliceA)
 			wantLoggedOut(t, v.e, v.aliceB)
+			wantLoggedOut(t, v.e, v.key)
 			wantLoggedIn(t, v.e, v.adm, "admin")
-			wantLoggedIn(t, v.e, v.e.Login("alice", "reset-pw"), "alice")
+			wantLoggedIn(t, v.e, admKey, "admin")
+			alice := v.e.Login("alice", "reset-pw")
+			wantLoggedIn(t, v.e, alice, "alice")
+			if keys := listKeys(t, v.e, alice, "/api/dev_keys"); len(keys) != 0 {
+				t.Fatalf("alice keeps %d dev_keys after a reset", len(keys))
+			}
+		}},
+		{"own change with revoke_dev_keys revokes them", func(t *testing.T, v env) {
+			for _, flag := range []any{1, "1", true} {
+				_, key2 := newDevKey(t, v.e, v.aliceA, "laptop")
+				body := map[string]any{"password": "new-pw", "old_password": "pw-alice", "revoke_dev_keys": flag}
+				wantOK(t, v.e.Do("PUT", v.path, body, authHeader(v.aliceA)...))
+				wantLoggedOut(t, v.e, v.key)
+				wantLoggedOut(t, v.e, key2)
+				wantLoggedIn(t, v.e, v.aliceA, "alice")
+				wantLoggedOut(t, v.e, v.aliceB)
+				if keys := listKeys(t, v.e, v.aliceA, "/api/dev_keys"); len(keys) != 0 {
+					t.Fatalf("revoke_dev_keys %v: %d keys left", flag, len(keys))
+				}
+				body = map[string]any{"password": "pw-alice", "old_password": "new-pw"} // back, for the next round
+				wantOK(t, v.e.Do("PUT", v.path, body, authHeader(v.aliceA)...))
+			}
+		}},
+		{"admin's own change keeps the admin's dev_keys unless asked", func(t *testing.T, v env) {
+			_, admKey := newDevKey(t, v.e, v.adm, "mine")
+			body := map[string]any{"password": "new-admin-pw", "old_password": apptest.AdminPassword, "revoke_dev_keys": false}
+			wantOK(t, v.e.Do("PUT", "/api/users/1", body, authHeader(v.adm)...))
+			wantLoggedIn(t, v.e, admKey, "admin")
+			wantLoggedIn(t, v.e, v.key, "alice")
+		}},
+		{"a refused change revokes nothing", func(t *testing.T, v env) {
+			body := map[string]any{"password": "new-pw", "old_password": "wrong", "revoke_dev_keys": 1}
+			wantError(t, v.e.Do("PUT", v.path, body, authHeader(v.aliceA)...), 403, "Wrong Old Password")
+			wantLoggedIn(t, v.e, v.key, "alice")
+		}},
+		{"revoke_dev_keys without a new password", func(t *testing.T, v env) {
+			for _, body := range []map[string]any{{"revoke_dev_keys": 1}, {"revoke_dev_keys": 1, "password": "", "name": "A"}} {
+				wantError(t, v.e.Do("PUT", v.path, body, authHeader(v.aliceA)...), 400, "revoke_dev_keys goes with a new password")
+				wantError(t, v.e.Do("PUT", v.path, body, authHeader(v.adm)...), 400, "revoke_dev_keys goes with a new password")
+			}
+			wantLoggedIn(t, v.e, v.key, "alice")
+			if got := getUser(t, v.e, v.alice.ID)["name"]; got != "alice" {
+				t.Fatalf("name changed to %v by a refused change", got)
+			}
+		}},
+		{"revoke_dev_keys that is no flag", func(t *testing.T, v env) {
+			body := map[string]any{"password": "new-pw", "old_password": "pw-alice", "revoke_dev_keys": "yes"}
+			wantError(t, v.e.Do("PUT", v.path, body, authHeader(v.aliceA)...), 400, "Malformed Body")
+			wantLoggedIn(t, v.e, v.key, "alice")
+			wantLoggedIn(t, v.e, v.aliceB, "alice")
 		}},
 		{"admin's own change needs old_password", func(t *testing.T, v env) {
 			wantError(t, v.e.Do("PUT", "/api/users/1", map[string]any{"password": "new-pw"}, authHeader(v.adm)...), 400, "old_password is required to change your own password")

@@ -8,6 +8,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"xtraauth/account"
 	"xtraauth/credential"
 	"xtraauth/login"
 	"xtraauth/metrics"
@@ -15,28 +16,39 @@ import (
 	"xtraauth/store"
 )
 
-// Web serves the embedded page at / and its login and logout, which keep
-// the session in an HttpOnly, SameSite=Strict cookie the page's script
-// never sees.
+// Web serves the embedded page at / (its other files under /web/) and its
+// login, session and logout, which keep the session in an HttpOnly,
+// SameSite=Strict cookie the page's script never sees.
 type Web struct {
 	Files    fs.FS
 	Login    *login.Service
 	Sessions *session.Manager
+	Accounts *account.Service
 	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
+	Cookies  cookies
+	Now      func() time.Time
 }
 
-// pagePolicy lets the page load only its own files, captcha pictures and
-// sounds, and be framed by nobody.
-const pagePolicy = "default-src 'self'; img-src 'self'; media-src 'self'; frame-ancestors 'none'; form-action 'self'"
+// pagePolicy lets the page load only its own files (no inline script or
+// style), captcha pictures and sounds, and be framed by nobody.
+const pagePolicy = "default-src 'self'; img-src 'self'; media-src 'self'; object-src 'none'; base-uri 'none'; " +
+	"frame-ancestors 'none'; form-action 'self'"
 
-// Register adds the routes.
-func (h *Web) Register(e *echo.Echo) {
+// Register adds the routes; GET /web/session is behind auth.
+func (h *Web) Register(e *echo.Echo, auth echo.MiddlewareFunc) {
 	e.GET("/", h.file("index.html"))
-	for _, name := range []string{"app.js", "style.css"} {
-		e.GET("/web/"+name, h.file(name))
+	entries, err := fs.ReadDir(h.Files, ".")
+	if err != nil {
+		panic(err) // the embedded tree is fixed at build time
+	}
+	for _, f := range entries {
+		if !f.IsDir() && f.Name() != "index.html" {
+			e.GET("/web/"+f.Name(), h.file(f.Name()))
+		}
 	}
 	e.POST("/web/session", h.login)
+	e.GET("/web/session", h.session, auth)
 	e.DELETE("/web/session", h.logout)
 }
 
@@ -47,6 +59,7 @@ func (h *Web) file(name string) echo.HandlerFunc {
 		hd.Set("Content-Security-Policy", pagePolicy)
 		hd.Set("X-Frame-Options", "DENY")
 		hd.Set("X-Content-Type-Options", "nosniff")
+		hd.Set("Referrer-Policy", "same-origin")
 		hd.Set(echo.HeaderCacheControl, "no-cache")
 		http.ServeFileFS(c.Response(), c.Request(), h.Files, name)
 		return nil
@@ -77,6 +90,33 @@ func (h *Web) login(c echo.Context) error {
 	return c.JSON(http.StatusOK, reply)
 }
 
+// session tells the page who is logged in, when the session ends (null
+// for a credential that is no session, such as a dev_key) and the
+// server's clock, so that the page counts time without trusting the
+// browser's clock.
+func (h *Web) session(c echo.Context) error {
+	p := principal(c)
+	var expires *int64
+	if p.Via == credential.ViaSession {
+		s, err := h.Sessions.Lookup(c.Request().Context(), p.SessionDigest)
+		if errors.Is(err, store.ErrNotFound) { // ended since auth read it
+			return errNotAuthorized
+		}
+		if err != nil {
+			return err
+		}
+		at := s.ExpiresAt.Unix()
+		expires = &at
+	}
+	u, err := myself(c, h.Accounts)
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, map[string]any{
+		"code": http.StatusOK, "user": userOut(u), "expires": expires, "now": h.Now().Unix(),
+	})
+}
+
 func (h *Web) logout(c echo.Context) error {
 	ck, err := c.Cookie(credential.WebCookie)
 	if err != nil || ck.Value == "" {
@@ -93,13 +133,6 @@ func (h *Web) logout(c echo.Context) error {
 }
 
 // cookie is the page's session cookie for s; a zero session deletes it.
-// Max-Age, which browsers prefer to Expires, counts from when the browser
-// gets the cookie, so a browser whose clock is off keeps it just as long.
 func (h *Web) cookie(c echo.Context, value string, s store.Session) *http.Cookie {
-	ck := &http.Cookie{Name: credential.WebCookie, Value: value, Path: "/", HttpOnly: true, SameSite: http.SameSiteStrictMode,
-		Secure: c.Request().TLS != nil, MaxAge: -1}
-	if value != "" {
-		ck.Expires, ck.MaxAge = s.ExpiresAt, int(s.ExpiresAt.Sub(s.CreatedAt)/time.Second)
-	}
-	return ck
+	return h.Cookies.cookie(c.Request(), credential.WebCookie, value, s, http.SameSiteStrictMode)
 }

@@ -4,6 +4,7 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"xtraauth/app/apptest"
 )
@@ -30,13 +31,20 @@ func TestWebPageFiles(t *testing.T) {
 	t.Parallel()
 	e := apptest.New(t)
 	for _, tc := range []struct{ path, contentType string }{
-		{"/", "text/html"}, {"/web/app.js", "javascript"}, {"/web/style.css", "text/css"},
+		{"/", "text/html"}, {"/web/app.js", "javascript"}, {"/web/ui.js", "javascript"}, {"/web/i18n.js", "javascript"},
+		{"/web/users.js", "javascript"}, {"/web/style.css", "text/css"}, {"/web/lang-zh.json", "application/json"},
 	} {
 		r := e.Do("GET", tc.path, nil)
 		if r.Status != 200 || !strings.Contains(r.Header.Get("Content-Type"), tc.contentType) {
 			t.Fatalf("GET %s: %d %s", tc.path, r.Status, r.Header.Get("Content-Type"))
 		}
-		if !strings.Contains(r.Header.Get("Content-Security-Policy"), "default-src 'self'") || r.Header.Get("X-Frame-Options") != "DENY" {
+		csp := r.Header.Get("Content-Security-Policy")
+		for _, want := range []string{"default-src 'self'", "object-src 'none'", "base-uri 'none'", "frame-ancestors 'none'"} {
+			if !strings.Contains(csp, want) {
+				t.Fatalf("GET %s: policy %q lacks %s", tc.path, csp, want)
+			}
+		}
+		if strings.Contains(csp, "unsafe") || r.Header.Get("X-Frame-Options") != "DENY" || r.Header.Get("X-Content-Type-Options") != "nosniff" {
 			t.Fatalf("GET %s: headers %v", tc.path, r.Header)
 		}
 	}
@@ -44,6 +52,7 @@ func TestWebPageFiles(t *testing.T) {
 		t.Fatal("the page has no login form")
 	}
 	wantError(t, e.Do("GET", "/web/nope.js", nil), 404, "Not Found")
+	wantError(t, e.Do("GET", "/web/index.html", nil), 404, "Not Found") // the page is served at / only
 }
 
 func TestWebLoginCookie(t *testing.T) {
@@ -111,4 +120,45 @@ func TestWebLoginSharesCounters(t *testing.T) {
 	}
 	r := e.Do("POST", "/api/sessions", map[string]string{"login": "admin", "password": apptest.AdminPassword})
 	wantBody(t, r, 403, map[string]any{"code": 403, "text": "Captcha Required", "message": "Captcha Required", "captcha_required": true})
+}
+
+// GET /web/session tells the page who it is, when its session ends and
+// the server's clock.
+func TestWebSession(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	alice := e.AddUser("alice", "pw-alice", false)
+	c := webLogin(t, e, "alice", "pw-alice")
+	cookie := []string{"Cookie", c.Name + "=" + c.Value}
+	loggedIn := e.Clock.Now()
+	token := e.Login("alice", "pw-alice")
+	_, key := newDevKey(t, e, token, "ci")
+	e.Advance(time.Hour)
+	now := e.Clock.Now().Unix()
+	reply := func(expires any) map[string]any {
+		return map[string]any{"code": 200, "user": getUser(t, e, alice.ID), "expires": expires, "now": now}
+	}
+	tests := []struct {
+		name    string
+		headers []string
+		want    map[string]any
+	}{
+		{"the page's cookie", cookie, reply(loggedIn.Add(24 * time.Hour).Unix())},
+		{"a token", authHeader(token), reply(loggedIn.Add(24 * time.Hour).Unix())},
+		{"a dev_key is no session", authHeader(key), reply(nil)},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			wantBody(t, e.Do("GET", "/web/session", nil, tt.headers...), 200, tt.want)
+		})
+	}
+	t.Run("refused", func(t *testing.T) {
+		wantError(t, e.Do("GET", "/web/session", nil), 401, "Not Authorized")
+		wantError(t, e.Do("GET", "/web/session", nil, "Cookie", "xtra-session=nope"), 401, "Not Authorized")
+		wantOK(t, e.Do("DELETE", "/web/session", nil, append(cookie, xhr, "XMLHttpRequest")...))
+		wantError(t, e.Do("GET", "/web/session", nil, cookie...), 401, "Not Authorized")
+		e.Advance(23 * time.Hour)
+		wantError(t, e.Do("GET", "/web/session", nil, authHeader(token)...), 401, "Not Authorized")
+		wantError(t, e.Do("PUT", "/web/session", nil, authHeader(key)...), 405, "Method Not Allowed")
+	})
 }

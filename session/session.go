@@ -16,23 +16,36 @@ import (
 	"xtraauth/store"
 )
 
-// Kinds of session, by front door.
+// Kinds of session, by front door. A DMS refresh session only buys new
+// DMS sessions (as DMS's dms-refresh-token does); it is no credential.
 const (
-	KindXSwitch = "xswitch"
-	KindDMS     = "dms"
-	KindWeb     = "web"
+	KindXSwitch    = "xswitch"
+	KindDMS        = "dms"
+	KindDMSRefresh = "dms-refresh"
+	KindWeb        = "web"
 )
 
 // Manager issues and ends sessions.
 type Manager struct {
 	store store.Sessions
 	ttl   time.Duration
+	ttls  map[string]time.Duration // of kinds that do not last ttl
 	now   func() time.Time
 }
 
 // NewManager makes a Manager whose sessions last ttl.
 func NewManager(s store.Sessions, ttl time.Duration, now func() time.Time) *Manager {
-	return &Manager{store: s, ttl: ttl, now: now}
+	return &Manager{store: s, ttl: ttl, ttls: map[string]time.Duration{}, now: now}
+}
+
+// SetTTL makes sessions of kind last ttl; it is for wiring, before use.
+func (m *Manager) SetTTL(kind string, ttl time.Duration) { m.ttls[kind] = ttl }
+
+func (m *Manager) ttlOf(kind string) time.Duration {
+	if ttl, ok := m.ttls[kind]; ok {
+		return ttl
+	}
+	return m.ttl
 }
 
 // Create starts a session for the user and returns its fresh token.
@@ -42,7 +55,7 @@ func (m *Manager) Create(ctx context.Context, user store.Identity, kind string) 
 		return "", store.Session{}, err
 	}
 	now := m.now().UTC()
-	s := store.Session{User: user, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(m.ttl)}
+	s := store.Session{User: user, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(m.ttlOf(kind))}
 	if err := m.store.CreateSession(ctx, store.Digest(token.String()), s); err != nil {
 		return "", store.Session{}, err
 	}

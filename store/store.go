@@ -107,6 +107,8 @@ type DevKeys interface {
 	GetDevKeyByHash(ctx context.Context, hash string) (DevKey, error)
 	ListDevKeys(ctx context.Context, userID int64) ([]DevKey, error)
 	DeleteDevKey(ctx context.Context, id int64) error
+	// DeleteUserDevKeys deletes every key of the user and reports how many.
+	DeleteUserDevKeys(ctx context.Context, userID int64) (int, error)
 	TouchDevKey(ctx context.Context, id int64, at time.Time) error
 }
 
@@ -160,9 +162,13 @@ type AuditEvent struct {
 	Outcome string
 }
 
-// AuditFilter selects audit events, newest first; empty Subject means all.
+// AuditFilter selects audit events, newest first. Empty Subject or Kind and
+// zero From or To mean no filter; From is inclusive, To exclusive.
 type AuditFilter struct {
 	Subject string
+	Kind    string
+	From    time.Time
+	To      time.Time
 	Offset  int
 	Limit   int
 }

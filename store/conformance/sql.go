@@ -43,6 +43,7 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) Durable) {
 		{"DeleteUser", testDurableDeleteUser},
 		{"DevKeys", testDurableDevKeys},
 		{"DevKeyErrors", testDurableDevKeyErrors},
+		{"DeleteUserDevKeys", testDurableDeleteUserDevKeys},
 		{"Audit", testDurableAudit},
 		{"AuditPrune", testDurableAuditPrune},
 		{"Tenants", testDurableTenants},
@@ -506,6 +507,33 @@ func testDurableDevKeys(t *testing.T, s Durable) {
 	durWantErr(t, "DeleteDevKey twice", s.DeleteDevKey(ctx, k.ID), store.ErrNotFound)
 }
 
+func testDurableDeleteUserDevKeys(t *testing.T, s Durable) {
+	ctx := t.Context()
+	u := durCreate(t, s, store.User{Login: "alice"})
+	v := durCreate(t, s, store.User{Login: "bob"})
+	durCreateKey(t, s, store.DevKey{UserID: u.ID, Hash: "hash-1"})
+	durCreateKey(t, s, store.DevKey{UserID: u.ID, Hash: "hash-2"})
+	kv := durCreateKey(t, s, store.DevKey{UserID: v.ID, Hash: "hash-3"})
+
+	n, err := s.DeleteUserDevKeys(ctx, u.ID)
+	durNoErr(t, "DeleteUserDevKeys", err)
+	if n != 2 {
+		t.Errorf("DeleteUserDevKeys: %d deleted, want 2", n)
+	}
+	durWantKeys(t, s, u.ID)
+	durWantKeys(t, s, v.ID, kv)
+	for _, id := range []int64{u.ID, v.ID + 1000} {
+		n, err = s.DeleteUserDevKeys(ctx, id)
+		durNoErr(t, "DeleteUserDevKeys of none", err)
+		if n != 0 {
+			t.Errorf("DeleteUserDevKeys of user %d without keys: %d deleted", id, n)
+		}
+	}
+	// the user's new keys are unaffected by the earlier deletion
+	k := durCreateKey(t, s, store.DevKey{UserID: u.ID, Hash: "hash-1"})
+	durWantKeys(t, s, u.ID, k)
+}
+
 func testDurableDevKeyErrors(t *testing.T, s Durable) {
 	ctx := t.Context()
 	u := durCreate(t, s, store.User{Login: "alice"})
@@ -576,6 +604,18 @@ func testDurableAudit(t *testing.T, s Durable) {
 		{store.AuditFilter{Offset: 4}, 5, []string{"k1"}},
 		{store.AuditFilter{Offset: 5, Limit: 3}, 5, nil},
 		{store.AuditFilter{Subject: "alice", Offset: 1, Limit: 1}, 3, []string{"k3"}},
+		{store.AuditFilter{Kind: "k3"}, 1, []string{"k3"}},
+		{store.AuditFilter{Kind: "K3"}, 0, nil},
+		{store.AuditFilter{Subject: "alice", Kind: "k2"}, 0, nil},
+		{store.AuditFilter{Subject: "client:abc", Kind: "k2"}, 1, []string{"k2"}},
+		// From is inclusive and To exclusive, whatever zone they come in.
+		{store.AuditFilter{From: t0.Add(time.Second)}, 4, []string{"k5", "k4", "k3", "k2"}},
+		{store.AuditFilter{To: t0.Add(2 * time.Second)}, 2, []string{"k2", "k1"}},
+		{store.AuditFilter{From: t0.Add(time.Second).UTC(), To: t0.Add(2 * time.Second).UTC()}, 1, []string{"k2"}},
+		{store.AuditFilter{From: t0, To: t0.Add(time.Millisecond)}, 1, []string{"k1"}},
+		{store.AuditFilter{From: t0.Add(time.Hour), To: t0}, 0, nil},
+		{store.AuditFilter{Subject: "alice", From: t0.Add(time.Second), To: t0.Add(time.Hour), Limit: 1}, 2, []string{"k4"}},
+		{store.AuditFilter{Subject: "alice", Kind: "k4", From: t0, To: t0.Add(time.Hour), Offset: 1}, 1, nil},
 	} {
 		got, total, err := s.ListAuditEvents(ctx, tc.f)
 		what := fmt.Sprintf("ListAuditEvents %+v", tc.f)

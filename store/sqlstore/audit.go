@@ -2,6 +2,7 @@ package sqlstore
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"xtraauth/store"
@@ -18,10 +19,7 @@ func (s *Store) AddAuditEvent(ctx context.Context, e store.AuditEvent) error {
 // ListAuditEvents implements store.Audit, newest first; events with the same
 // time come in reverse order of insertion.
 func (s *Store) ListAuditEvents(ctx context.Context, f store.AuditFilter) ([]store.AuditEvent, int, error) {
-	where, args := "", []any{}
-	if f.Subject != "" {
-		where, args = ` WHERE subject = ?`, append(args, f.Subject)
-	}
+	where, args := s.auditWhere(f)
 	var total int
 	err := s.queryRow(ctx, s.db, `SELECT COUNT(*) FROM audit_events`+where, args...).Scan(&total)
 	if err != nil {
@@ -67,4 +65,30 @@ func (s *Store) PruneAuditEvents(ctx context.Context, before time.Time) (int64, 
 			return total, nil
 		}
 	}
+}
+
+// auditWhere builds the WHERE clause of f; the (subject, at) and (at)
+// indexes serve it.
+func (s *Store) auditWhere(f store.AuditFilter) (string, []any) {
+	var conds []string
+	var args []any
+	add := func(cond string, arg any) {
+		conds, args = append(conds, cond), append(args, arg)
+	}
+	if f.Subject != "" {
+		add(`subject = ?`, f.Subject)
+	}
+	if f.Kind != "" {
+		add(`kind = ?`, f.Kind)
+	}
+	if !f.From.IsZero() {
+		add(`at >= ?`, s.timeArg(f.From))
+	}
+	if !f.To.IsZero() {
+		add(`at < ?`, s.timeArg(f.To))
+	}
+	if len(conds) == 0 {
+		return "", nil
+	}
+	return ` WHERE ` + strings.Join(conds, ` AND `), args
 }

@@ -73,6 +73,16 @@ func (s *Store) DeleteDevKey(ctx context.Context, id int64) error {
 	return oneRow(res, err, fmt.Sprintf("delete dev_key %d", id))
 }
 
+// DeleteUserDevKeys implements store.DevKeys.
+func (s *Store) DeleteUserDevKeys(ctx context.Context, userID int64) (int, error) {
+	res, err := s.exec(ctx, s.db, `DELETE FROM dev_keys WHERE user_id = ?`, userID)
+	if err != nil {
+		return 0, wrap(fmt.Sprintf("delete dev_keys of user %d", userID), err)
+	}
+	n, err := res.RowsAffected()
+	return int(n), wrap(fmt.Sprintf("delete dev_keys of user %d", userID), err)
+}
+
 // TouchDevKey implements store.DevKeys; ErrNotFound if there is no such key.
 func (s *Store) TouchDevKey(ctx context.Context, id int64, at time.Time) error {
 	res, err := s.exec(ctx, s.db, `UPDATE dev_keys SET last_used_at = ? WHERE id = ?`, s.timeArg(at), id)

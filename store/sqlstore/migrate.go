@@ -68,6 +68,9 @@ const lockWait = 5 * time.Minute
 
 // SessionLock ignores conn: the lock lives on the side file.
 func (l *fileLocker) SessionLock(ctx context.Context, _ *sql.Conn) error {
+	if err := makePrivate(l.path); err != nil {
+		return err
+	}
 	db, err := sql.Open("sqlite", sqliteDSN(l.path, "_pragma=busy_timeout(1000)&_txlock=immediate"))
 	if err != nil {
 		return err

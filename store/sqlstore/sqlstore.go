@@ -111,6 +111,9 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("SQLite database path: %w", err)
 	}
+	if err := makePrivate(path); err != nil {
+		return nil, err
+	}
 	db, err := sql.Open("sqlite", sqliteDSN(path, sqliteParams))
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
@@ -126,6 +129,24 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 		return nil, fmt.Errorf("migrate SQLite database %s: %w", path, err)
 	}
 	return s, nil
+}
+
+// makePrivate creates the database file, and its lock and log files if
+// they exist, readable by this user only: they hold password hashes and
+// the JWT secret. SQLite gives the files it makes (the WAL, its index) the
+// database file's mode, so the file is made before SQLite opens it.
+func makePrivate(path string) error {
+	f, err := os.OpenFile(path, os.O_RDONLY|os.O_CREATE, 0o600)
+	if err != nil {
+		return fmt.Errorf("create SQLite database %s: %w", path, err)
+	}
+	f.Close()
+	for _, p := range []string{path, path + "-wal", path + "-shm", path + ".migrate-lock"} {
+		if err := os.Chmod(p, 0o600); err != nil && !errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("make %s private: %w", p, err)
+		}
+	}
+	return nil
 }
 
 // pingSQLite opens the first connection. Processes starting together on a

@@ -205,6 +205,42 @@ func TestOpenSQLiteCreatesPrivateDataDir(t *testing.T) {
 	}
 }
 
+// TestSQLiteFilesArePrivate: the database and the files SQLite makes beside
+// it hold password hashes and the JWT secret, so only their owner may read
+// them, in an existing world-readable directory and for files an older
+// version made readable too.
+func TestSQLiteFilesArePrivate(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	old := filepath.Join(dir, sqlstore.SQLiteFile)
+	if err := os.WriteFile(old, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	s, err := sqlstore.Open(t.Context(), "", dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, err := s.GetOrCreateSetting(t.Context(), "k", "v"); err != nil { // a write, so the WAL exists
+		t.Fatal(err)
+	}
+	files, err := filepath.Glob(filepath.Join(dir, sqlstore.SQLiteFile+"*"))
+	if err != nil || len(files) < 3 {
+		t.Fatalf("files %v, %v; want the database, its WAL and index, its migration lock", files, err)
+	}
+	for _, f := range files {
+		fi, err := os.Stat(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perm := fi.Mode().Perm(); perm != 0o600 {
+			t.Errorf("%s: mode %o, want 600", filepath.Base(f), perm)
+		}
+	}
+}
+
 // TestOpenConcurrentlyMigratesOnce starts several stores at once on one
 // empty database, as several server processes would.
 func TestOpenConcurrentlyMigratesOnce(t *testing.T) {

@@ -1,162 +1,147 @@
-"use strict";
-// The page keeps no secret: the session lives in an HttpOnly cookie, and
-// every request says X-Requested-With, which the server demands of
-// state-changing requests made with that cookie (a cross-site form cannot).
+// The console: log in, then the views a person may use. Each view is a
+// module with an id (its #hash and section), the key of its title,
+// whether it is for admins, show() to load it and clear() to forget it at
+// logout.
 
-const $ = (id) => document.getElementById(id);
+import { t, start as startI18n, choose, current, translate, label } from "./i18n.js";
+import { $, api, state, applySession, say, focus, busy, onSubmit, values, captcha, answerRefusal, whenSessionEnds } from "./ui.js";
+import account from "./account.js";
+import users from "./users.js";
+import security from "./security.js";
+import clients from "./clients.js";
 
-async function api(method, path, body) {
-  const opts = { method, credentials: "same-origin", headers: { "X-Requested-With": "XMLHttpRequest" } };
-  if (body !== undefined) {
-    opts.headers["Content-Type"] = "application/json";
-    opts.body = JSON.stringify(body);
+// The navigation, in order. The approvals view ("Requests", CONTRACT
+// section 7) joins here when its API lands.
+const views = [account, users, security, clients];
+
+const allowed = (v) => !v.admin || (state.me && state.me.is_super);
+
+function currentView() {
+  const id = location.hash.slice(1);
+  return views.find((v) => v.id === id && allowed(v)) || views[0];
+}
+
+function buildNav() {
+  const list = $("nav-list");
+  list.replaceChildren(...views.filter(allowed).map((v) => {
+    const a = document.createElement("a");
+    a.href = "#" + v.id;
+    label(a, v.title);
+    const li = document.createElement("li");
+    li.append(a);
+    return li;
+  }));
+}
+
+// route shows the view the address names (or My account), moves the focus
+// to its heading and loads it.
+async function route(moveFocus = true) {
+  const v = currentView();
+  for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== "view-" + v.id;
+  for (const a of $("nav-list").querySelectorAll("a")) {
+    if (a.hash === "#" + v.id) a.setAttribute("aria-current", "page");
+    else a.removeAttribute("aria-current");
   }
-  const res = await fetch(path, opts);
-  const text = await res.text();
-  let data = {};
-  try { data = text ? JSON.parse(text) : {}; } catch (e) { data = { text }; }
-  return { status: res.status, data };
-}
-
-function say(text, ok) {
-  const m = $("message");
-  m.textContent = text;
-  m.className = ok ? "ok" : "";
-  m.hidden = !text;
-}
-
-function cell(row, text) {
-  const td = document.createElement("td");
-  td.textContent = text === null || text === undefined ? "" : String(text);
-  row.appendChild(td);
-  return td;
-}
-
-function button(row, label, onClick) {
-  const b = document.createElement("button");
-  b.type = "button";
-  b.textContent = label;
-  b.addEventListener("click", onClick);
-  cell(row, "").appendChild(b);
-}
-
-function when(unix) { return unix ? new Date(unix * 1000).toLocaleString() : ""; }
-
-let captchaId = "";
-
-async function newCaptcha(audio) {
-  const login = encodeURIComponent(document.querySelector("#login [name=login]").value);
-  const r = await api("GET", "/api/captchas?login=" + login + (audio ? "&type=audio" : ""));
-  if (r.status !== 200) { say(r.data.text || "Could not make a captcha"); return; }
-  captchaId = String(r.data.data.captcha_id);
-  $("captcha").hidden = false;
-  if (audio) {
-    $("captcha-sound").src = r.data.data.pic_path;
-    $("captcha-sound").hidden = false;
-    $("captcha-sound").play().catch(() => {});
-  } else {
-    $("captcha-image").src = r.data.data.pic_path;
-    $("captcha-sound").hidden = true;
+  document.title = `${t(v.title)} · xtraauth`;
+  if (moveFocus) {
+    say(""); // the last view's news
+    focus($("view-" + v.id).querySelector("h1"));
   }
+  await v.show();
 }
 
-async function login(ev) {
-  ev.preventDefault();
-  const f = new FormData($("login"));
-  const body = { login: f.get("login"), password: f.get("password") };
-  if (!$("captcha").hidden) { body.captcha_id = captchaId; body.captcha_str = f.get("captcha_str"); }
+function showApp() {
+  $("view-login").hidden = true;
+  $("nav").hidden = false;
+  $("logout").hidden = false;
+  $("who").hidden = false;
+  label($("who"), state.me.is_super ? "who.admin" : "who.user", { login: state.me.login });
+  buildNav();
+}
+
+// showLogin forgets everything the views showed and asks for a login.
+function showLogin(message, kind) {
+  state.me = null;
+  for (const d of document.querySelectorAll("dialog[open]")) d.close();
+  for (const v of views) v.clear();
+  for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== "view-login";
+  $("nav").hidden = true;
+  $("logout").hidden = true;
+  $("who").hidden = true;
+  document.title = `${t("login.title")} · xtraauth`;
+  say(message || "", kind);
+  focus($("login-name"));
+}
+
+async function enter() {
+  const r = await api("GET", "/web/session");
+  if (!r.ok) {
+    showLogin(r.status === 401 ? "" : t("err.start"), "error");
+    return;
+  }
+  applySession(r.data);
+  showApp();
+  await route();
+}
+
+let loginCaptcha;
+
+async function logIn(form) {
+  const v = values(form);
+  if (!v.login || !form.elements.password.value) {
+    say(t("login.missing"), "error");
+    focus(v.login ? form.elements.password : form.elements.login);
+    return;
+  }
+  const body = { login: v.login, password: form.elements.password.value, ...loginCaptcha.fields() };
   const r = await api("POST", "/web/session", body);
-  if (r.status === 200) { say(""); $("login").reset(); $("captcha").hidden = true; return showAccount(); }
-  if (r.data.captcha_required) {
-    say(r.data.text === "Wrong Captcha" ? "Wrong characters; here is a new picture." : "Please type the characters in the picture.");
-    return newCaptcha(false);
+  if (r.ok) {
+    loginCaptcha.hide();
+    form.reset();
+    say("");
+    await enter();
+    return;
   }
-  if (r.status === 429) {
-    const minutes = Math.ceil((r.data.retry_after || 0) / 60);
-    return say("Too many failed attempts: this login is locked for " + minutes + " more minutes.");
+  if (await answerRefusal(r, loginCaptcha)) {
+    form.elements.password.value = "";
+    focus(form.elements.password);
   }
-  say(r.data.text || "Login failed");
 }
 
-async function logout() {
+async function logOut() {
   await api("DELETE", "/web/session");
-  say("Logged out.", true);
-  showLogin();
+  showLogin(t("logout.done"));
 }
 
-function showLogin() {
-  $("account").hidden = true;
-  $("login").hidden = false;
-}
-
-async function showAccount() {
-  const me = await api("GET", "/api/users/me");
-  if (me.status !== 200) return showLogin();
-  $("login").hidden = true;
-  $("account").hidden = false;
-  $("me-login").textContent = me.data.login;
-  $("me-role").textContent = me.data.is_super ? "(admin)" : "";
-  await loadDevKeys();
-  $("admin").hidden = !me.data.is_super;
-  if (me.data.is_super) { await loadUsers(); await loadLocks(); }
-}
-
-async function loadDevKeys() {
-  const r = await api("GET", "/api/dev_keys");
-  const body = $("devkeys");
-  body.replaceChildren();
-  for (const k of r.data.data || []) {
-    const row = body.insertRow();
-    [k.id, k.label, k.prefix + "…", k.created_at, k.last_used_at || "never"].forEach((v) => cell(row, v));
-    button(row, "Revoke", async () => {
-      const d = await api("DELETE", "/api/dev_keys/" + k.id);
-      say(d.status === 200 ? "Revoked." : d.data.text, d.status === 200);
-      loadDevKeys();
-    });
+async function switchLanguage(ev) {
+  await choose(ev.target.value);
+  say("");
+  if (state.me) {
+    buildNav();
+    await route(false);
+  } else {
+    document.title = `${t("login.title")} · xtraauth`;
   }
 }
 
-async function createDevKey(ev) {
-  ev.preventDefault();
-  const label = new FormData($("devkey-new")).get("label");
-  const r = await api("POST", "/api/dev_keys", { label });
-  if (r.status !== 200) { say(r.data.text); return; }
-  $("devkey-value").textContent = r.data.data.dev_key;
-  $("devkey-shown").hidden = false;
-  $("devkey-new").reset();
-  loadDevKeys();
-}
-
-async function loadUsers() {
-  const r = await api("GET", "/api/users?perPage=1000");
-  const body = $("users");
-  body.replaceChildren();
-  for (const u of r.data.data || []) {
-    const row = body.insertRow();
-    [u.id, u.login, u.name, u.is_super ? "yes" : "", u.disabled ? "yes" : "", u.last_login_at || ""].forEach((v) => cell(row, v));
+async function main() {
+  try {
+    await startI18n();
+  } catch (e) { // without its words the console cannot work; say so in both languages
+    say("无法加载控制台，请刷新页面。The console could not load: please reload the page.", "error");
+    return;
   }
+  $("lang").value = current();
+  $("lang").addEventListener("change", switchLanguage);
+  loginCaptcha = captcha($("login").querySelector(".captcha-slot"), () => $("login-name").value.trim());
+  onSubmit($("login"), logIn);
+  $("logout").addEventListener("click", () => busy($("logout"), logOut));
+  $("message-close").addEventListener("click", () => say(""));
+  window.addEventListener("hashchange", () => { if (state.me) route(); });
+  whenSessionEnds(() => showLogin(t("session.ended"), "error"));
+  for (const v of views) v.init();
+  translate(document);
+  await enter();
 }
 
-async function loadLocks() {
-  const r = await api("GET", "/api/locks");
-  const body = $("locks");
-  body.replaceChildren();
-  for (const l of r.data.data || []) {
-    const row = body.insertRow();
-    [l.login, l.failures, l.captcha_required ? "needed" : "", when(l.locked_until)].forEach((v) => cell(row, v));
-    button(row, "Unlock", async () => {
-      const d = await api("DELETE", "/api/locks/" + encodeURIComponent(l.login));
-      say(d.status === 200 ? "Unlocked " + l.login + "." : d.data.text, d.status === 200);
-      loadLocks();
-    });
-  }
-}
-
-document.addEventListener("DOMContentLoaded", () => {
-  $("login").addEventListener("submit", login);
-  $("logout").addEventListener("click", logout);
-  $("devkey-new").addEventListener("submit", createDevKey);
-  $("captcha-new").addEventListener("click", () => newCaptcha(false));
-  $("captcha-audio").addEventListener("click", () => newCaptcha(true));
-  showAccount();
-});
+main();
