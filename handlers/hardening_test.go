@@ -3,6 +3,7 @@ package handlers_test
 import (
 	"fmt"
 	"net/http"
+	"net/netip"
 	"os"
 	"strings"
 	"testing"
@@ -248,5 +249,63 @@ func TestIdentifiersBounded(t *testing.T) {
 		if len(k) > 400 {
 			t.Fatalf("a %d-byte Redis key", len(k))
 		}
+	}
+}
+
+// FuzzAbuse sends what the review sent, and anything like it: made-up
+// methods, long or odd paths, cookies and proxy headers of every shape,
+// bodies of any content. No request may fail the server (5xx) or give a
+// method a metric series of its own.
+func FuzzAbuse(f *testing.F) {
+	e := apptest.New(f)
+	f.Add("XMETH123", "/api/users", "dms-token=a.b.c", "X-Forwarded-Uri", "/?access_token=x&sudo=uid:1", "is_super=1")
+	f.Add("POST", "/oauth2/token", "xtra-session=x", "Authorization", "Basic "+strings.Repeat("A", 300), "grant_type=client_credentials")
+	f.Add("GET", "/api/captchas?login=%00%ff", "", "X-Original-URI", "::", "")
+	f.Add("DELETE", "/api/locks/client:%7B%7D", "dms-token=", "X-XTRA-AUTH-ID", "1700000000"+strings.Repeat("0", 36), "")
+	f.Add("PUT", "/api/users/1", "xtra-session=;dms-token=x.y.z", "Content-Type", "application/json", `{"is_super":"1","revoke_dev_keys":true}`)
+	f.Fuzz(func(t *testing.T, method, path, cookie, header, value, body string) {
+		req, err := http.NewRequest(method, e.Server.URL+path, strings.NewReader(body))
+		if err != nil || !strings.HasPrefix(path, "/") {
+			return
+		}
+		req.Header.Set("Cookie", cookie)
+		req.Header.Set(header, value)
+		res, err := e.Server.Client().Do(req)
+		if err != nil {
+			return // a request Go's client will not send
+		}
+		res.Body.Close()
+		if res.StatusCode >= 500 {
+			t.Fatalf("%s %s (cookie %q, %s: %q): %d", method, path, cookie, header, value, res.StatusCode)
+		}
+	})
+	metrics := string(e.Do("GET", "/metrics", nil).Body)
+	for _, line := range strings.Split(metrics, "\n") {
+		if _, rest, ok := strings.Cut(line, `method="`); ok {
+			m, _, _ := strings.Cut(rest, `"`)
+			if !strings.Contains("GET HEAD POST PUT PATCH DELETE CONNECT OPTIONS TRACE other", m) {
+				f.Fatalf("a metric series for the method %q", m)
+			}
+		}
+	}
+}
+
+// Forward auth reads the original URL from X-Original-URI (nginx) before a
+// client-sent X-Forwarded-Uri, and with XTRA_TRUSTED_PROXIES set believes
+// either only from a trusted proxy.
+func TestForwardAuthOriginalURL(t *testing.T) {
+	t.Parallel()
+	e := apptest.New(t)
+	token := adminToken(e)
+	auth := func(e *apptest.Env, headers ...string) int { return e.Do("GET", "/api/auth", nil, headers...).Status }
+	if s := auth(e, "X-Original-URI", "/app", "X-Forwarded-Uri", "/app?access_token="+token); s != http.StatusUnauthorized {
+		t.Errorf("X-Forwarded-Uri past an X-Original-URI: %d, want 401", s)
+	}
+	if s := auth(e, "X-Original-URI", "/app?access_token="+token); s != http.StatusOK {
+		t.Errorf("X-Original-URI: %d, want 200", s)
+	}
+	elsewhere := e.Join(func(c *config.Config) { c.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("10.0.0.0/8")} })
+	if s := auth(elsewhere, "X-Original-URI", "/app?access_token="+token); s != http.StatusUnauthorized {
+		t.Errorf("X-Original-URI from an untrusted peer: %d, want 401", s)
 	}
 }

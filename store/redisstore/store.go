@@ -31,8 +31,6 @@ func New(client redis.UniversalClient, prefix string) *Store {
 	return &Store{rdb: client, prefix: prefix}
 }
 
-func (s *Store) sessionKey(digest string) string { return s.prefix + "sess:" + digest }
-func (s *Store) userKey(uid int64) string        { return fmt.Sprintf("%susess:%d", s.prefix, uid) }
 func (s *Store) hitsKey(key string) string       { return s.prefix + "hits:" + key }
 func (s *Store) captchaKey(id int64) string      { return fmt.Sprintf("%scaptcha:%d", s.prefix, id) }
 func (s *Store) newestKey(binding, address string) string {
