@@ -59,7 +59,7 @@ func rootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 	}
 	root.RunE = serve.RunE
 	root.AddCommand(serve, userCommand(), devkeyCommand(), unlockCommand(), clientCommand(), tenantCommand(),
-		integrationsCommand())
+		benchCommand(), integrationsCommand())
 	return root
 }
 

@@ -82,7 +82,6 @@ type App struct {
 // in-process one when none is configured. now is the clock of every service.
 func OpenServer(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{Cfg: cfg, Log: log, Now: now}
-	a.warnOpenDataDir()
 	if err := a.openSQL(ctx); err != nil {
 		return nil, err
 	}
@@ -97,7 +96,11 @@ func OpenServer(ctx context.Context, cfg config.Config, log *slog.Logger, now fu
 		a.Close()
 		return nil, err
 	}
-	return a, a.wire(ctx)
+	if err := a.wire(ctx); err != nil {
+		return nil, err
+	}
+	a.warnOpenDataDir()
+	return a, nil
 }
 
 // OpenCLI opens the stores for an operator's command. In embedded mode it
@@ -126,9 +129,12 @@ func OpenCLI(ctx context.Context, cfg config.Config, log *slog.Logger, now func(
 	return a, a.wire(ctx)
 }
 
-// warnOpenDataDir warns when other users may read the data directory,
-// which holds the SQLite database and the embedded Redis's password.
+// warnOpenDataDir warns when other users may read the data directory
+// while it holds the SQLite database or the embedded Redis's password.
 func (a *App) warnOpenDataDir() {
+	if a.Cfg.DatabaseURL != "" && a.Embedded == nil {
+		return
+	}
 	fi, err := os.Stat(a.Cfg.DataDir)
 	if err == nil && fi.Mode().Perm()&0o077 != 0 {
 		a.Log.Warn("other users may read the data directory: make it private (chmod 700)",

@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"strings"
 	"sync"
 	"testing"
 
@@ -14,6 +15,7 @@ import (
 
 	"xtraauth/app/apptest"
 	"xtraauth/config"
+	"xtraauth/store/redisstore"
 )
 
 // The storms below send many attempts for one login at once, to one
@@ -24,7 +26,8 @@ import (
 const stormSize = 40
 
 // stormBackend names the Redis the servers share: each Env's own
-// miniredis, or a real Redis (XTRA_TEST_REDIS_URL) under a fresh prefix.
+// miniredis, or a real Redis (XTRA_TEST_REDIS_URL) or Redis Cluster
+// (XTRA_TEST_REDIS_CLUSTER) under a fresh prefix.
 type stormBackend struct {
 	name   string
 	config func(t *testing.T) func(*config.Config)
@@ -33,6 +36,7 @@ type stormBackend struct {
 var stormBackends = []stormBackend{
 	{"miniredis", func(*testing.T) func(*config.Config) { return func(*config.Config) {} }},
 	{"redis", realRedisConfig},
+	{"redis cluster", realClusterConfig},
 }
 
 func realRedisConfig(t *testing.T) func(*config.Config) {
@@ -40,24 +44,51 @@ func realRedisConfig(t *testing.T) func(*config.Config) {
 	if url == "" {
 		t.Skip("XTRA_TEST_REDIS_URL not set: skipping the real Redis run (e.g. XTRA_TEST_REDIS_URL=redis://127.0.0.1:6379/0)")
 	}
-	prefix := "xatest-handlers:" + rand.Text()[:12] + ":"
-	// registered before the servers start, so it runs after they stop
-	t.Cleanup(func() { deleteRedisKeys(t, url, prefix) })
+	prefix := testPrefix(t, url, nil)
 	return func(c *config.Config) { c.RedisURL, c.RedisPrefix = url, prefix }
 }
 
-func deleteRedisKeys(t *testing.T, url, prefix string) {
-	opt, err := redis.ParseURL(url)
+func realClusterConfig(t *testing.T) func(*config.Config) {
+	seeds := os.Getenv("XTRA_TEST_REDIS_CLUSTER")
+	if seeds == "" {
+		t.Skip("XTRA_TEST_REDIS_CLUSTER not set: skipping the Redis Cluster run (e.g. XTRA_TEST_REDIS_CLUSTER=127.0.0.1:7101,127.0.0.1:7102,127.0.0.1:7103; bash .ci/run starts one)")
+	}
+	cluster := strings.Split(seeds, ",")
+	prefix := testPrefix(t, "", cluster)
+	return func(c *config.Config) { c.RedisURL, c.RedisCluster, c.RedisPrefix = "", cluster, prefix }
+}
+
+// testPrefix is a fresh key prefix whose keys are deleted when the test ends.
+func testPrefix(t *testing.T, url string, cluster []string) string {
+	prefix := "xatest-handlers:" + rand.Text()[:12] + ":"
+	// registered before the servers start, so it runs after they stop
+	t.Cleanup(func() { deleteRedisKeys(t, url, cluster, prefix) })
+	return prefix
+}
+
+// deleteRedisKeys deletes the prefix's keys one by one, master by master
+// in a cluster, where keys of different slots cannot go in one DEL.
+func deleteRedisKeys(t *testing.T, url string, cluster []string, prefix string) {
+	ctx := context.Background()
+	client, err := redisstore.Dial(ctx, url, cluster)
 	if err != nil {
 		t.Error(err)
 		return
 	}
-	client := redis.NewClient(opt)
 	defer client.Close()
-	ctx := context.Background()
-	keys, err := client.Keys(ctx, prefix+"*").Result()
-	if err == nil && len(keys) > 0 {
-		err = client.Del(ctx, keys...).Err()
+	del := func(ctx context.Context, node *redis.Client) error {
+		keys, err := node.Keys(ctx, prefix+"*").Result()
+		for _, k := range keys {
+			if err == nil {
+				err = node.Del(ctx, k).Err()
+			}
+		}
+		return err
+	}
+	if c, ok := client.(*redis.ClusterClient); ok {
+		err = c.ForEachMaster(ctx, del)
+	} else {
+		err = del(ctx, client.(*redis.Client))
 	}
 	if err != nil {
 		t.Errorf("delete test keys: %v", err)

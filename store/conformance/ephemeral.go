@@ -331,7 +331,9 @@ func testEphState(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	}
 	states, err := s.States(context.Background(), []string{"nobody", "client:42", "bob"})
 	ephNoErr(t, "states", err)
-	if len(states) != 3 || states[0].Failures != 0 || states[1] != st || states[2].Failures != 1 || states[2].LockedFor != 0 {
+	// a real Redis's clock runs on between the two reads: LockedFor may shrink
+	if len(states) != 3 || states[0].Failures != 0 || states[1].Key != st.Key || states[1].Failures != 1 ||
+		states[1].LockedFor <= 0 || states[1].LockedFor > st.LockedFor || states[2].Failures != 1 || states[2].LockedFor != 0 {
 		t.Errorf("States = %+v, want nobody, client:42 and bob in order", states)
 	}
 }
