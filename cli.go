@@ -15,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 	"golang.org/x/term"
 
+	"xtraauth/account"
 	"xtraauth/app"
 	"xtraauth/store"
 )
@@ -30,6 +31,8 @@ func withApp(cmd *cobra.Command, fn func(a *app.App) error) error {
 		return err
 	}
 	defer a.Close()
+	// The audit trail names the CLI as the author of its changes.
+	cmd.SetContext(account.WithOrigin(cmd.Context(), account.Origin{Login: "cli"}))
 	return fn(a)
 }
 

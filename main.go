@@ -58,7 +58,8 @@ func rootCommand(stdin io.Reader, stdout, stderr io.Writer) *cobra.Command {
 		RunE:  func(cmd *cobra.Command, _ []string) error { return runServe(cmd) },
 	}
 	root.RunE = serve.RunE
-	root.AddCommand(serve, userCommand(), devkeyCommand(), unlockCommand(), clientCommand(), tenantCommand(), benchCommand())
+	root.AddCommand(serve, userCommand(), devkeyCommand(), unlockCommand(), clientCommand(), tenantCommand(),
+		benchCommand(), integrationsCommand())
 	return root
 }
 
@@ -95,6 +96,7 @@ func runServe(cmd *cobra.Command) error {
 		fmt.Fprintf(cmd.ErrOrStderr(), "created super admin %q with password %s (shown once; change it)\n", cfg.AdminLogin, generated)
 	}
 	a.StartBackground(ctx)
+	a.StartIntegrations(ctx)
 	return serveHTTP(ctx, a, log)
 }
 

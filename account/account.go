@@ -53,6 +53,7 @@ type Deps struct {
 	Sessions SessionEnder // may end sessions on another store than users live in
 	Gate     Gate
 	Hasher   *Hasher
+	Audit    store.Audit // records changes of passwords, dev_keys and disabling
 	Now      func() time.Time
 }
 
@@ -65,6 +66,7 @@ type Service struct {
 	sessions SessionEnder
 	gate     Gate
 	hasher   *Hasher
+	audit    store.Audit
 	now      func() time.Time
 	// dummyHash is verified for unknown logins, so that they cost the same
 	// time as known ones.
@@ -75,7 +77,7 @@ type Service struct {
 // New makes a Service.
 func New(ctx context.Context, d Deps) (*Service, error) {
 	s := &Service{users: d.Users, devKeys: d.DevKeys, tenants: d.Tenants, sessions: d.Sessions, gate: d.Gate,
-		hasher: d.Hasher, now: d.Now, costs: newEvenCost()}
+		hasher: d.Hasher, audit: d.Audit, now: d.Now, costs: newEvenCost()}
 	random := make([]byte, 16)
 	if _, err := rand.Read(random); err != nil {
 		return nil, err

@@ -23,9 +23,9 @@ type NewDevKey struct {
 	Key string
 }
 
-// CreateDevKey mints a key for the user in the seed's format: unix seconds
-// followed by a UUID v4.
-func (s *Service) CreateDevKey(ctx context.Context, userID int64, label string) (NewDevKey, error) {
+// MintDevKey makes a key for the user in the seed's format, unix seconds
+// followed by a UUID v4, and the record to store for it; it stores nothing.
+func (s *Service) MintDevKey(userID int64, label string) (NewDevKey, error) {
 	if len(label) > maxFieldLen {
 		return NewDevKey{}, invalid("label is longer than %d bytes", maxFieldLen)
 	}
@@ -35,13 +35,23 @@ func (s *Service) CreateDevKey(ctx context.Context, userID int64, label string) 
 	}
 	now := s.now().UTC()
 	key := strconv.FormatInt(now.Unix(), 10) + id.String()
-	k, err := s.devKeys.CreateDevKey(ctx, store.DevKey{
+	return NewDevKey{Key: key, DevKey: store.DevKey{
 		UserID: userID, Label: label, Prefix: key[:prefixLen], Hash: store.Digest(key), CreatedAt: now,
-	})
+	}}, nil
+}
+
+// CreateDevKey mints and stores a key for the user.
+func (s *Service) CreateDevKey(ctx context.Context, userID int64, label string) (NewDevKey, error) {
+	nk, err := s.MintDevKey(userID, label)
 	if err != nil {
 		return NewDevKey{}, err
 	}
-	return NewDevKey{DevKey: k, Key: key}, nil
+	k, err := s.devKeys.CreateDevKey(ctx, nk.DevKey)
+	if err != nil {
+		return NewDevKey{}, err
+	}
+	nk.DevKey = k
+	return nk, s.recordFor(ctx, userID, AuditDevKeyCreated, "id "+strconv.FormatInt(k.ID, 10))
 }
 
 // DevKeys lists a user's keys.
@@ -56,7 +66,14 @@ func (s *Service) DevKey(ctx context.Context, id int64) (store.DevKey, error) {
 
 // RevokeDevKey deletes a key; it stops working at once.
 func (s *Service) RevokeDevKey(ctx context.Context, id int64) error {
-	return s.devKeys.DeleteDevKey(ctx, id)
+	k, err := s.devKeys.GetDevKey(ctx, id)
+	if err != nil {
+		return err
+	}
+	if err := s.devKeys.DeleteDevKey(ctx, id); err != nil {
+		return err
+	}
+	return s.recordFor(ctx, k.UserID, AuditDevKeyRevoked, "id "+strconv.FormatInt(id, 10))
 }
 
 // CheckDevKey reports whether key belongs to the enabled user with the

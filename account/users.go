@@ -103,7 +103,9 @@ func (s *Service) Update(ctx context.Context, actor Actor, id int64, ch Change) 
 	if err != nil {
 		return store.User{}, err
 	}
-	return updated, s.endAccess(ctx, actor, current, updated, hash != "", ch.RevokeDevKeys)
+	ended := s.endAccess(ctx, actor, current, updated, hash != "", ch.RevokeDevKeys)
+	recorded := s.recordUpdate(WithOrigin(ctx, Origin{Login: actor.User.Login, Address: actor.Address}), current, updated, hash != "")
+	return updated, errors.Join(ended, recorded)
 }
 
 // endAccess ends what a change from before to after takes away: sessions
@@ -123,6 +125,19 @@ func (s *Service) endAccess(ctx context.Context, actor Actor, before, after stor
 		_, revoked = s.devKeys.DeleteUserDevKeys(ctx, after.ID)
 	}
 	return errors.Join(ended, revoked)
+}
+
+// recordUpdate audits a new password and a user being disabled.
+func (s *Service) recordUpdate(ctx context.Context, before, after store.User, newPassword bool) error {
+	if newPassword {
+		if err := s.record(ctx, after.Login, AuditPasswordChanged, "changed"); err != nil {
+			return err
+		}
+	}
+	if after.Disabled && !before.Disabled {
+		return s.record(ctx, after.Login, AuditUserDisabled, "disabled")
+	}
+	return nil
 }
 
 // newPasswordHash hashes ch.Password if set; one's own password needs the
@@ -167,13 +182,22 @@ func (s *Service) SetPassword(ctx context.Context, login, password string) error
 	if err != nil {
 		return err
 	}
-	_, err = s.devKeys.DeleteUserDevKeys(ctx, u.ID)
-	return err
+	if _, err = s.devKeys.DeleteUserDevKeys(ctx, u.ID); err != nil {
+		return err
+	}
+	return s.record(ctx, login, AuditPasswordChanged, "reset")
 }
 
 // Disable turns a user off and ends all their sessions.
 func (s *Service) Disable(ctx context.Context, login string) error {
-	return s.updateByLogin(ctx, login, func(u *store.User) { u.Disabled = true })
+	u, err := s.users.GetUserByLogin(ctx, login)
+	if err != nil {
+		return err
+	}
+	if err := s.updateByLogin(ctx, login, func(u *store.User) { u.Disabled = true }); err != nil || u.Disabled {
+		return err
+	}
+	return s.record(ctx, login, AuditUserDisabled, "disabled")
 }
 
 func (s *Service) updateByLogin(ctx context.Context, login string, change func(*store.User)) error {

@@ -19,15 +19,20 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"xtraauth/account"
+	"xtraauth/approval"
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
 	"xtraauth/config"
 	"xtraauth/credential"
 	"xtraauth/dms"
 	"xtraauth/handlers"
+	"xtraauth/integrations"
+	"xtraauth/integrations/feishu"
+	"xtraauth/lease"
 	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/metrics"
+	"xtraauth/notify"
 	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
@@ -58,6 +63,16 @@ type App struct {
 	DMS      *dms.Tokens
 	OAuth    *oauth.Service
 	Metrics  *metrics.Metrics
+
+	// Approvals and notifications (nil for a CLI run with no server to reach).
+	Integrations *integrations.Set
+	Approvals    *approval.Service
+	Notifier     *notify.Sender
+	// NotifyTick is how often the sender and the approvals' worker wake
+	// (1 s, so a notification's first try is within 2 s of its event).
+	NotifyTick       time.Duration
+	worker           *lease.Lease
+	stopIntegrations context.CancelFunc
 
 	stopBackground context.CancelFunc
 	background     sync.WaitGroup
@@ -165,7 +180,7 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, a.Metrics.Hash)
 	accounts, err := account.New(ctx, account.Deps{
-		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Now: a.Now,
+		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Audit: a.SQL, Now: a.Now,
 	})
 	if err != nil {
 		a.Close()
@@ -186,8 +201,77 @@ func (a *App) wire(ctx context.Context) error {
 		a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
 		a.Sessions.SetTTL(session.KindDMS, a.Cfg.DMSTokenTTL)
 		a.Sessions.SetTTL(session.KindDMSRefresh, dmsRefreshTTL)
+		a.wireIntegrations()
 	}
 	return nil
+}
+
+// workerLease is at least 30 s and outlasts three platform calls, so a
+// holder busy with a slow platform keeps it.
+func workerLease(timeout time.Duration) time.Duration { return max(30*time.Second, 3*timeout) }
+
+// wireIntegrations builds approvals and notifications on the stores.
+func (a *App) wireIntegrations() {
+	cfg := a.Cfg.Integrations
+	a.Integrations = integrations.New(cfg, a.Now)
+	a.NotifyTick = time.Second
+	a.worker = lease.New(a.SQL, "worker", workerLease(cfg.PlatformTimeout), a.Now)
+	a.Approvals = approval.New(approval.Deps{
+		Store: a.SQL, Users: a.SQL, Locks: a.Lockout, Keys: a.Accounts, Counter: a.Eph,
+		Platform: a.Integrations.Platform(a.SQL), Lease: a.worker, Kinds: cfg.Approvals, Retry: cfg.ApprovalPoll,
+		Now: a.Now, Metrics: a.Metrics, Log: a.Log,
+	})
+	a.Notifier = notify.New(notify.Deps{
+		Store: a.SQL, Users: a.SQL, Channels: a.Integrations.Channels(), Lease: a.worker, PublicURL: a.Cfg.PublicURL,
+		Timeout: cfg.PlatformTimeout, Now: a.Now, Metrics: a.Metrics, Log: a.Log,
+	})
+}
+
+// StartIntegrations runs the background work of approvals and
+// notifications until Close: the notification sender and the approvals'
+// worker (in the process holding the worker's lease) every NotifyTick, and
+// the poll of pending platform approvals every XTRA_APPROVAL_POLL.
+func (a *App) StartIntegrations(ctx context.Context) {
+	ctx, a.stopIntegrations = context.WithCancel(ctx)
+	if err := a.Notifier.Start(ctx); err != nil {
+		a.Log.Error("notifications: placing the cursor", "err", err)
+	}
+	a.background.Go(func() { a.every(ctx, a.NotifyTick, "notifications", a.Notifier.Tick) })
+	a.background.Go(func() { a.every(ctx, a.NotifyTick, "approvals", a.Approvals.Work) })
+	a.background.Go(func() { a.every(ctx, a.Cfg.Integrations.ApprovalPoll, "approval poll", a.Approvals.Poll) })
+}
+
+// finishIntegrations waits for the unlock requests accepted and, when the
+// background work ran, hands the worker's lease over at once.
+func (a *App) finishIntegrations() {
+	if a.Approvals == nil {
+		return
+	}
+	a.Approvals.Wait()
+	if a.stopIntegrations == nil {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	if err := a.worker.Drop(ctx); err != nil {
+		a.Log.Error("dropping the worker's lease", "err", err)
+	}
+}
+
+// every runs f at once and then every d until ctx ends.
+func (a *App) every(ctx context.Context, d time.Duration, what string, f func(context.Context) error) {
+	t := time.NewTicker(d)
+	defer t.Stop()
+	for {
+		if err := f(ctx); err != nil && ctx.Err() == nil {
+			a.Log.Error("background work failed", "what", what, "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // jwtSecret is XTRA_JWT_SECRET, else one generated on the first start and
@@ -229,7 +313,21 @@ func (a *App) Handler() http.Handler {
 		Now:      a.Now,
 		Ready:    a.ready,
 		Log:      a.Log,
+
+		Approvals:    a.Approvals,
+		Integrations: a.Integrations,
+		Statuses:     a.SQL,
+		Callback:     a.feishuCallback(),
+		Counters:     a.Eph,
 	})
+}
+
+func (a *App) feishuCallback() *feishu.Callback {
+	cb, ok := a.Integrations.Callback(a.Now)
+	if !ok {
+		return nil
+	}
+	return &cb
 }
 
 // ready reports whether both stores answer.
@@ -275,10 +373,13 @@ func (a *App) PruneAudit(ctx context.Context) (int64, error) {
 
 // Close stops the background work and closes the stores.
 func (a *App) Close() {
-	if a.stopBackground != nil {
-		a.stopBackground()
-		a.background.Wait()
+	for _, stop := range []context.CancelFunc{a.stopBackground, a.stopIntegrations} {
+		if stop != nil {
+			stop()
+		}
 	}
+	a.background.Wait()
+	a.finishIntegrations()
 	if a.Redis != nil && a.Embedded == nil {
 		_ = a.Redis.Close()
 	}

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,6 +42,7 @@ type Config struct {
 	AdminLogin     string
 	AdminPassword  string
 	Hash           account.HashParams
+	Integrations   Integrations
 }
 
 type setting struct {
@@ -91,8 +93,15 @@ var settings = []setting{
 	}},
 }
 
+// allSettings are the settings above and those of the integrations.
+var allSettings = slices.Concat(settings, integrationSettings())
+
 // secretSettings are never offered as flags, which other users can read.
 var secretSettings = map[string]bool{"XTRA_ADMIN_PASSWORD": true, "XTRA_JWT_SECRET": true}
+
+func isSecret(env string) bool {
+	return secretSettings[env] || slices.Contains(integrationSecrets, env)
+}
 
 // FlagName is the kebab-case flag of an env name.
 func FlagName(env string) string {
@@ -101,8 +110,8 @@ func FlagName(env string) string {
 
 // AddFlags declares a flag for every setting but the secret ones.
 func AddFlags(fs *pflag.FlagSet) {
-	for _, s := range settings {
-		if !secretSettings[s.env] {
+	for _, s := range allSettings {
+		if !isSecret(s.env) {
 			fs.String(FlagName(s.env), s.def, s.usage+" ("+s.env+")")
 		}
 	}
@@ -115,7 +124,7 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		fs = pflag.NewFlagSet("none", pflag.ContinueOnError)
 	}
 	c := Config{Hash: account.DefaultHashParams}
-	for _, s := range settings {
+	for _, s := range allSettings {
 		v := s.def
 		if e := getenv(s.env); e != "" {
 			v = e
@@ -126,6 +135,9 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 		if err := s.parse(&c, strings.TrimSpace(v)); err != nil {
 			return Config{}, fmt.Errorf("%s: %w", s.env, err)
 		}
+	}
+	if err := checkIntegrations(&c.Integrations); err != nil {
+		return Config{}, err
 	}
 	return c, nil
 }

@@ -1,19 +1,24 @@
 package handlers
 
 import (
+	"context"
 	"errors"
 	"net/http"
 
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/account"
+	"xtraauth/approval"
 	"xtraauth/store"
 )
 
 // DevKeys serves /api/dev_keys: a user's own keys; admins may name another
-// user with user_id.
+// user with user_id. When dev_keys need approval, a non-admin's new key is
+// a request, made once approved and claimed.
 type DevKeys struct {
-	Accounts *account.Service
+	Accounts  *account.Service
+	Approvals *approval.Service
+	Address   func(*http.Request) string
 }
 
 // Register adds the routes behind auth.
@@ -70,7 +75,14 @@ func (h *DevKeys) list(c echo.Context) error {
 
 type devKeyBody struct {
 	Label  text  `json:"label"`
+	Reason text  `json:"reason"` // for an approval
 	UserID int64 `json:"user_id"`
+}
+
+// origin tells the account service who changes keys, for the audit trail.
+func (h *DevKeys) origin(c echo.Context) context.Context {
+	return account.WithOrigin(c.Request().Context(),
+		account.Origin{Login: principal(c).User.Login, Address: h.Address(c.Request())})
 }
 
 func (h *DevKeys) create(c echo.Context) error {
@@ -82,7 +94,14 @@ func (h *DevKeys) create(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := h.Accounts.CreateDevKey(c.Request().Context(), uid, string(b.Label))
+	if me := principal(c).User; !me.IsSuper && h.Approvals.Enabled(store.ApprovalDevKey) {
+		a, err := h.Approvals.RequestDevKey(c.Request().Context(), me, string(b.Label), string(b.Reason), h.Address(c.Request()))
+		if err != nil {
+			return approvalError(err)
+		}
+		return approvalData(c, http.StatusAccepted, "Approval Required", a)
+	}
+	k, err := h.Accounts.CreateDevKey(h.origin(c), uid, string(b.Label))
 	if err != nil {
 		return err
 	}
@@ -98,7 +117,7 @@ func (h *DevKeys) delete(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
+	ctx := h.origin(c)
 	k, err := h.Accounts.DevKey(ctx, id)
 	if err != nil {
 		return err

@@ -14,10 +14,13 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 
 	"xtraauth/account"
+	"xtraauth/approval"
 	"xtraauth/captcha"
 	"xtraauth/clientaddr"
 	"xtraauth/credential"
 	"xtraauth/dms"
+	"xtraauth/integrations"
+	"xtraauth/integrations/feishu"
 	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/metrics"
@@ -43,6 +46,12 @@ type Deps struct {
 	HTTPSURL bool
 	WebFiles fs.FS // the embedded page
 	Now      func() time.Time
+	// Approvals and notifications.
+	Approvals    *approval.Service
+	Integrations *integrations.Set
+	Statuses     integrations.StatusStore
+	Callback     *feishu.Callback // nil when Feishu's event callback is off
+	Counters     Counter
 	// Ready reports whether the stores answer, for /readyz.
 	Ready func(context.Context) error
 	Log   *slog.Logger
@@ -76,7 +85,10 @@ func New(d Deps) *echo.Echo {
 	// which would turn 404 and 405 into 401.
 	auth := authenticate(d.Resolver)
 	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
-	(&DevKeys{Accounts: d.Accounts}).Register(api, auth)
+	(&DevKeys{Accounts: d.Accounts, Approvals: d.Approvals, Address: address}).Register(api, auth)
+	(&Approvals{Approvals: d.Approvals, Address: address}).Register(api, auth)
+	(&Integrations{Set: d.Integrations, Store: d.Statuses, Approvals: d.Approvals, Callback: d.Callback,
+		Replays: d.Counters, Log: d.Log}).Register(api, auth)
 	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address, Metrics: d.Metrics}).Register(api)
 	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
 	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address,

@@ -237,6 +237,9 @@ func (l *Lockout) Cancel(ctx context.Context, a account.Attempt) {
 // here it is only recorded.
 func (l *Lockout) Finish(ctx context.Context, a account.Attempt, ok bool) error {
 	if !ok {
+		if err := l.recordSpraying(ctx, a.Address); err != nil {
+			return err
+		}
 		return l.record(ctx, a, "password", "failure")
 	}
 	if l.countsAddresses() {

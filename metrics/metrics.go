@@ -1,7 +1,7 @@
 // Package metrics holds xtraauth's Prometheus metrics in a registry of its
 // own (no global state): requests by route template (never the raw path,
 // which may carry tokens), login outcomes by front door, captchas made,
-// locks taken and password hashing time.
+// locks taken, password hashing time, notifications and approvals.
 package metrics
 
 import (
@@ -24,6 +24,8 @@ type Metrics struct {
 	captchas prometheus.Counter
 	locks    prometheus.Counter
 	hashing  prometheus.Histogram
+	notified *prometheus.CounterVec
+	approved *prometheus.CounterVec
 }
 
 // New makes and registers every collector.
@@ -50,8 +52,14 @@ func New() *Metrics {
 			Name: "xtraauth_password_hash_seconds", Help: "Time of one password hash.",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2},
 		}),
+		notified: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xtraauth_notifications_total", Help: "Notification deliveries by channel and outcome (sent, retry, failed).",
+		}, []string{"channel", "outcome"}),
+		approved: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "xtraauth_approvals_total", Help: "Approvals by kind and outcome (requested, approved, rejected, canceled, claimed, expired, ignored).",
+		}, []string{"kind", "outcome"}),
 	}
-	m.registry.MustRegister(m.requests, m.duration, m.logins, m.captchas, m.locks, m.hashing,
+	m.registry.MustRegister(m.requests, m.duration, m.logins, m.captchas, m.locks, m.hashing, m.notified, m.approved,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	return m
 }
@@ -108,4 +116,18 @@ func Method(m string) string {
 		return m
 	}
 	return "other"
+}
+
+// Notification counts one delivery attempt's outcome on a channel.
+func (m *Metrics) Notification(channel, outcome string) {
+	if m != nil {
+		m.notified.WithLabelValues(channel, outcome).Inc()
+	}
+}
+
+// Approval counts one step of an approval.
+func (m *Metrics) Approval(kind, outcome string) {
+	if m != nil {
+		m.approved.WithLabelValues(kind, outcome).Inc()
+	}
 }

@@ -350,3 +350,174 @@ type AccessTokens interface {
 	// DeleteClientAccessTokens ends every token of a client (removed client).
 	DeleteClientAccessTokens(ctx context.Context, clientID string) error
 }
+
+// AuditFeed reads the audit trail in the order rows were numbered, for
+// whatever follows it (notifications).
+type AuditFeed interface {
+	// AuditEventsAfter returns up to limit events with an ID above afterID,
+	// lowest first. In PostgreSQL a row may commit after one with a higher
+	// ID, so a reader must not assume that a missing ID never comes.
+	AuditEventsAfter(ctx context.Context, afterID int64, limit int) ([]AuditEvent, error)
+	// LastAuditEventID is the highest id of the trail, 0 when empty.
+	LastAuditEventID(ctx context.Context) (int64, error)
+}
+
+// Approval kinds.
+const (
+	ApprovalUnlock = "unlock"
+	ApprovalDevKey = "dev_key"
+)
+
+// Approval states. Pending is the only state a decision leaves.
+const (
+	ApprovalPending  = "pending"
+	ApprovalApproved = "approved"
+	ApprovalRejected = "rejected"
+	ApprovalCanceled = "canceled"
+	ApprovalClaimed  = "claimed"
+	ApprovalExpired  = "expired"
+)
+
+// Approval is a request that needs an admin's decision, on a platform
+// (DingTalk, Feishu) or in the web page. UserID is the requester's.
+// NeedsMirror and NeedsUnlock are what the background worker still owes a
+// decision: mirroring it to the platform's instance, lifting the lock.
+type Approval struct {
+	ID          int64
+	Kind        string
+	State       string
+	UserID      int64
+	Login       string
+	Label       string
+	Reason      string
+	Platform    string
+	InstanceID  string
+	CreatedAt   time.Time
+	DecidedAt   *time.Time
+	DecidedBy   string
+	Remark      string
+	NeedsMirror bool
+	NeedsUnlock bool
+}
+
+// ApprovalFilter selects approvals, newest first; zero fields mean no
+// filter. Work selects those the background worker has something to do for:
+// pending ones on a platform, and decisions still to be mirrored or applied.
+type ApprovalFilter struct {
+	UserID     int64
+	State      string
+	Kind       string
+	Platform   string
+	InstanceID string
+	Work       bool
+	Offset     int
+	Limit      int
+}
+
+// Approvals is the durable approval table. Every change of an approval is
+// a read-modify-write in one transaction, so a compare-and-set of its state
+// made in the updater is applied once however many processes race.
+type Approvals interface {
+	// CreateApproval inserts a (ID set by the store) and the audit event e
+	// in one transaction; ErrAlreadyExists when a is an unlock approval and
+	// its user already has a pending one.
+	CreateApproval(ctx context.Context, a Approval, e AuditEvent) (Approval, error)
+	GetApproval(ctx context.Context, id int64) (Approval, error)
+	// ListApprovals returns one page and the count of all that match.
+	ListApprovals(ctx context.Context, f ApprovalFilter) ([]Approval, int, error)
+	// UpdateApproval runs update on the current row and writes the result
+	// back, with the audit events update returns, in one transaction; an
+	// error from update aborts the change and is returned as it is.
+	UpdateApproval(ctx context.Context, id int64, update func(*Approval) ([]AuditEvent, error)) (Approval, error)
+	// ClaimApproval is UpdateApproval that also inserts k (for the
+	// approval's user) in the same transaction, and returns it with its ID.
+	ClaimApproval(ctx context.Context, id int64, update func(*Approval) ([]AuditEvent, error), k DevKey) (Approval, DevKey, error)
+}
+
+// Delivery states.
+const (
+	DeliveryPending = "pending"
+	DeliverySent    = "sent"
+	DeliveryFailed  = "failed" // given up
+)
+
+// Delivery is one notification owed to one recipient on one channel: an
+// outbox row. (EventID, Channel, Recipient) is unique, so turning an audit
+// event into deliveries twice adds nothing the second time.
+type Delivery struct {
+	ID        int64
+	EventID   int64
+	Channel   string
+	Recipient string // a user id on user channels, empty on robots and Coding
+	Title     string
+	Text      string
+	Priority  string
+	State     string
+	Attempts  int
+	CreatedAt time.Time
+	NextAt    time.Time
+	SentAt    *time.Time
+	LastError string
+}
+
+// Outbox holds the notifications to send and where the reading of the
+// audit trail stands.
+type Outbox interface {
+	// AddDeliveries inserts ds (State pending), skipping any whose
+	// (EventID, Channel, Recipient) is already there.
+	AddDeliveries(ctx context.Context, ds []Delivery) error
+	// DueDeliveries returns up to limit pending deliveries whose NextAt is
+	// not after now, earliest first.
+	DueDeliveries(ctx context.Context, now time.Time, limit int) ([]Delivery, error)
+	// UpdateDelivery writes d's State, Attempts, NextAt, SentAt and
+	// LastError; ErrNotFound if there is no such delivery.
+	UpdateDelivery(ctx context.Context, d Delivery) error
+	// DelayDeliveries moves the pending deliveries of channel that are due
+	// before until to until (a channel backing off after a failure).
+	DelayDeliveries(ctx context.Context, channel string, until time.Time) error
+	// PendingDeliveries counts pending deliveries by channel.
+	PendingDeliveries(ctx context.Context) (map[string]int, error)
+	// Cursor reads a named position (0 if never set); SetCursor writes it.
+	Cursor(ctx context.Context, name string) (int64, error)
+	SetCursor(ctx context.Context, name string, position int64) error
+}
+
+// Leases let one process at a time do a job, among every process that
+// shares the database.
+type Leases interface {
+	// TakeLease makes holder the holder of name until until, if nobody
+	// else holds it at now (a lease ends at its until) or holder already
+	// does; it reports whether holder holds it now.
+	TakeLease(ctx context.Context, name, holder string, now, until time.Time) (bool, error)
+	// DropLease ends holder's lease of name, if it holds it.
+	DropLease(ctx context.Context, name, holder string) error
+}
+
+// IntegrationStatus is how the last calls to one outside platform went.
+// LastError is empty once a call after it succeeded.
+type IntegrationStatus struct {
+	Name          string
+	LastError     string
+	LastErrorAt   *time.Time
+	LastSuccessAt *time.Time
+}
+
+// IntegrationStatuses keeps the outcome of platform calls, shared by every
+// process.
+type IntegrationStatuses interface {
+	// RecordIntegration notes a call to name at at: a success when
+	// callErr is empty (clearing the last error), else a failure.
+	RecordIntegration(ctx context.Context, name string, at time.Time, callErr string) error
+	// IntegrationStatuses returns every platform with a recorded call.
+	IntegrationStatuses(ctx context.Context) ([]IntegrationStatus, error)
+}
+
+// Settings are named values kept in SQL (generated secrets, codes of
+// objects made on platforms).
+type Settings interface {
+	// GetOrCreateSetting stores value under key unless the key already has
+	// one, and returns the stored value.
+	GetOrCreateSetting(ctx context.Context, key, value string) (string, error)
+	// Setting returns the value of key; ErrNotFound if none.
+	Setting(ctx context.Context, key string) (string, error)
+}

@@ -142,6 +142,14 @@ func (e *Env) Advance(d time.Duration) {
 	e.Redis.FastForward(d)
 }
 
+// StartIntegrations runs the background work of notifications and
+// approvals as the real server does, waking every tick instead of every
+// second, until the test ends.
+func (e *Env) StartIntegrations(tick time.Duration) {
+	e.App.NotifyTick = tick
+	e.App.StartIntegrations(context.Background())
+}
+
 // AddUser creates a user with a password and returns it.
 func (e *Env) AddUser(login, password string, admin bool) store.User {
 	e.t.Helper()

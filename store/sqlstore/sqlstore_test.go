@@ -345,3 +345,15 @@ func TestCreateClientRepeatedTenants(t *testing.T) {
 		}
 	})
 }
+
+func asIntegrations(open func(*testing.T) *sqlstore.Store) func(*testing.T) conformance.Integrations {
+	return func(t *testing.T) conformance.Integrations { return open(t) }
+}
+
+func TestSQLiteIntegrations(t *testing.T) {
+	conformance.RunIntegrations(t, asIntegrations(newSQLite))
+}
+
+func TestPostgresIntegrations(t *testing.T) {
+	conformance.RunIntegrations(t, asIntegrations(newPostgres))
+}

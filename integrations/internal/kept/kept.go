@@ -1,0 +1,52 @@
+// Package kept holds the code of something xtraauth makes once on a
+// platform (DingTalk's approval template, Feishu's approval definition):
+// configured, or made the first time it is needed and kept in the settings
+// table for every process and restart.
+package kept
+
+import (
+	"context"
+	"errors"
+	"sync"
+
+	"xtraauth/store"
+)
+
+// Code is one such code.
+type Code struct {
+	settings store.Settings
+	key      string
+	create   func(ctx context.Context) (string, error)
+
+	mu   sync.Mutex
+	code string
+}
+
+// New keeps the code under key; configured, when set, is used as it is.
+func New(settings store.Settings, key, configured string, create func(ctx context.Context) (string, error)) *Code {
+	return &Code{settings: settings, key: key, create: create, code: configured}
+}
+
+// Get returns the code, making the object the first time. Only the process
+// holding the worker's lease submits approvals, so one object is made;
+// should two be, the settings table keeps one code.
+func (c *Code) Get(ctx context.Context) (string, error) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.code != "" {
+		return c.code, nil
+	}
+	code, err := c.settings.Setting(ctx, c.key)
+	if errors.Is(err, store.ErrNotFound) {
+		var made string
+		if made, err = c.create(ctx); err != nil {
+			return "", err
+		}
+		code, err = c.settings.GetOrCreateSetting(ctx, c.key, made)
+	}
+	if err != nil {
+		return "", err
+	}
+	c.code = code
+	return code, nil
+}
