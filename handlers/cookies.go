@@ -13,7 +13,7 @@ import (
 // the browser reached us over HTTPS — TLS ending here, a trusted proxy
 // saying so in X-Forwarded-Proto — or always when XTRA_PUBLIC_URL is https.
 type cookies struct {
-	proxies    *clientaddr.Resolver
+	proxies  *clientaddr.Resolver
 	httpsURL bool // XTRA_PUBLIC_URL is https
 }
 

@@ -31,8 +31,8 @@ func New(client redis.UniversalClient, prefix string) *Store {
 	return &Store{rdb: client, prefix: prefix}
 }
 
-func (s *Store) hitsKey(key string) string       { return s.prefix + "hits:" + key }
-func (s *Store) captchaKey(id int64) string      { return fmt.Sprintf("%scaptcha:%d", s.prefix, id) }
+func (s *Store) hitsKey(key string) string  { return s.prefix + "hits:" + key }
+func (s *Store) captchaKey(id int64) string { return fmt.Sprintf("%scaptcha:%d", s.prefix, id) }
 func (s *Store) newestKey(binding, address string) string {
 	return s.prefix + "captcha-newest:" + binding + "|" + address
 }
