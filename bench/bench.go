@@ -90,6 +90,9 @@ func Run(ctx context.Context, cfg config.Config, opt Options, log *slog.Logger, 
 		return err
 	}
 	defer a.Close()
+	limitCtx, stopLimit := context.WithCancel(ctx)
+	defer stopLimit()
+	go app.LimitMemory(limitCtx, cfg.Hash.Memory) // as the server does
 	if a.Embedded == nil {
 		defer func() { err = errors.Join(err, deleteKeys(a.Redis, cfg.RedisPrefix)) }()
 	}
