@@ -142,11 +142,10 @@ func (l *Lockout) Enter(ctx context.Context, a account.Attempt) error {
 	if res.Status == store.AttemptLocked {
 		return &LockedError{RetryAfter: res.RetryAfter}
 	}
-	if l.cfg.LockAfter > 0 && res.Failures == l.cfg.LockAfter {
-		// This attempt locked the login. The store counts atomically, so
-		// exactly one attempt per lock gets here, in whichever process; the
-		// lock holds from now on (even if this password turns out right
-		// and the good login lifts it).
+	if res.TookLock {
+		// The store counts atomically, so exactly one attempt per lock gets
+		// here, in whichever process; the lock holds from now on (even if
+		// this password turns out right and the good login lifts it).
 		if l.onLock != nil {
 			l.onLock()
 		}

@@ -209,11 +209,12 @@ type AttemptPolicy struct {
 	LockFor      time.Duration
 }
 
-// AttemptResult is what Attempt decided.
+// AttemptResult is what Attempt decided (see Decide).
 type AttemptResult struct {
 	Status     AttemptStatus
 	Failures   int           // failures counted so far, this attempt included when it proceeds
 	RetryAfter time.Duration // for AttemptLocked
+	TookLock   bool          // this attempt locked the key (for LockFor)
 }
 
 // LockState describes one key with failures, for admins. LockedFor is
@@ -229,10 +230,8 @@ type LockState struct {
 // keys per subject, each subject's keys in one Redis hash slot.
 type Counters interface {
 	// Attempt is the atomic check-and-count taken before any secret is
-	// checked: locked → AttemptLocked; failures ≥ CaptchaAfter and not
-	// captchaSolved → AttemptCaptchaNeeded; else count one failure (all of the
-	// key's failures then expire LockFor after this one), lock the key for
-	// LockFor when the count reaches LockAfter, and → AttemptProceed.
+	// checked, by the rule of Decide; a failure it counts makes all of the
+	// key's failures expire LockFor after this one.
 	Attempt(ctx context.Context, key string, p AttemptPolicy, captchaSolved bool) (AttemptResult, error)
 	// Refund takes back one failure counted by an attempt whose secret was
 	// never checked (the hashing pool was full), and lifts a lock it caused.

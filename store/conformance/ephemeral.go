@@ -39,6 +39,7 @@ func RunEphemeral(t *testing.T, newStore func(t *testing.T) (Ephemeral, func(tim
 		name string
 		run  func(*testing.T, Ephemeral, func(time.Duration))
 	}{
+		{"Decide", testEphDecide},
 		{"SessionRoundTrip", testEphSessionRoundTrip},
 		{"SessionDelete", testEphSessionDelete},
 		{"SessionExpiry", testEphSessionExpiry},

@@ -12,10 +12,10 @@ import (
 	"xtraauth/store"
 )
 
-// attemptScript is the whole check-and-count of Attempt, atomic so that
-// concurrent attempts in any number of processes cannot all slip under a
-// threshold. KEYS: fails, lock. ARGV: captchaAfter, lockAfter, lockFor (ms),
-// captchaSolved (0/1). Returns {status, failures, retry ms}.
+// attemptScript is store.Decide applied atomically, so that concurrent
+// attempts in any number of processes cannot all slip under a threshold.
+// KEYS: fails, lock. ARGV: captchaAfter, lockAfter, lockFor (ms),
+// captchaSolved (0/1). Returns {status, failures, retry ms, took lock 0/1}.
 var attemptScript = redis.NewScript(`
 local captchaAfter, lockAfter = tonumber(ARGV[1]), tonumber(ARGV[2])
 local lockFor, solved = tonumber(ARGV[3]), ARGV[4] == '1'
@@ -26,18 +26,19 @@ if pttl == -1 then
 	redis.call('PEXPIRE', KEYS[2], lockFor)
 	pttl = lockFor
 end
-if pttl >= 0 then
-	return {2, n, pttl}
+if pttl > 0 then
+	return {2, n, pttl, 0}
 end
 if captchaAfter > 0 and n >= captchaAfter and not solved then
-	return {1, n, 0}
+	return {1, n, 0, 0}
 end
 n = redis.call('INCR', KEYS[1])
 redis.call('PEXPIRE', KEYS[1], lockFor)
 if lockAfter > 0 and n >= lockAfter then
 	redis.call('SET', KEYS[2], '1', 'PX', lockFor)
+	return {0, n, 0, 1}
 end
-return {0, n, 0}
+return {0, n, 0, 0}
 `)
 
 // refundScript takes back one failure and lifts the lock if the count is
@@ -71,13 +72,14 @@ func (s *Store) Attempt(ctx context.Context, key string, p store.AttemptPolicy, 
 	if err != nil {
 		return store.AttemptResult{}, fail("attempt", err)
 	}
-	if len(r) != 3 {
+	if len(r) != 4 {
 		return store.AttemptResult{}, fail("attempt", errors.New("unexpected script reply"))
 	}
 	return store.AttemptResult{
 		Status:     store.AttemptStatus(r[0]),
 		Failures:   int(r[1]),
 		RetryAfter: time.Duration(r[2]) * time.Millisecond,
+		TookLock:   r[3] == 1,
 	}, nil
 }
 
