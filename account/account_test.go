@@ -29,7 +29,7 @@ func newService(t *testing.T, dir string, hashes *atomic.Int64) (*account.Servic
 	if dir == "" {
 		dir = t.TempDir()
 	}
-	db, err := sqlstore.Open(ctx, "", dir)
+	db, err := sqlstore.Open(ctx, "", dir, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -40,7 +40,7 @@ func newService(t *testing.T, dir string, hashes *atomic.Int64) (*account.Servic
 	}
 	s, err := account.New(ctx, account.Deps{
 		Users: db, DevKeys: db, Sessions: noSessions{}, Gate: account.OpenGate{},
-		Hasher: account.NewHasher(apptest.CheapHash, 4, 5*time.Second, observe), Now: time.Now,
+		Hasher: account.NewHasher(apptest.CheapHash, 4, 5*time.Second, time.Now, observe), Now: time.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

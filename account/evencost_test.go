@@ -39,7 +39,7 @@ func TestEvenCostPadWaitsOnlyForCheaperHashes(t *testing.T) {
 }
 
 func TestHashKind(t *testing.T) {
-	h := NewHasher(HashParams{Time: 2, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}, 1, time.Second, nil)
+	h := NewHasher(HashParams{Time: 2, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}, 1, time.Second, time.Now, nil)
 	argon, err := h.Hash(context.Background(), "pw")
 	if err != nil {
 		t.Fatal(err)

@@ -17,13 +17,13 @@ import (
 // did it and from where.
 func TestChangesAreAudited(t *testing.T) {
 	ctx := context.Background()
-	db, err := sqlstore.Open(ctx, "", t.TempDir())
+	db, err := sqlstore.Open(ctx, "", t.TempDir(), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer db.Close()
 	s, err := account.New(ctx, account.Deps{Users: db, DevKeys: db, Tenants: db, Sessions: noSessions{}, Gate: account.OpenGate{},
-		Hasher: account.NewHasher(apptest.CheapHash, 2, 5*time.Second, nil), Audit: db, Now: time.Now})
+		Hasher: account.NewHasher(apptest.CheapHash, 2, 5*time.Second, time.Now, nil), Audit: db, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -40,16 +40,18 @@ type Hasher struct {
 	params HashParams
 	slots  chan struct{}
 	wait   time.Duration
+	now    func() time.Time // to time each hash
 	// observe, when set, receives the duration of every hash (for metrics).
 	observe func(time.Duration)
 }
 
-// NewHasher makes a hasher with size concurrent slots; a request waits at most wait for one.
-func NewHasher(p HashParams, size int, wait time.Duration, observe func(time.Duration)) *Hasher {
+// NewHasher makes a hasher with size concurrent slots; a request waits at
+// most wait for one.
+func NewHasher(p HashParams, size int, wait time.Duration, now func() time.Time, observe func(time.Duration)) *Hasher {
 	if size < 1 {
 		size = 1
 	}
-	return &Hasher{params: p, slots: make(chan struct{}, size), wait: wait, observe: observe}
+	return &Hasher{params: p, slots: make(chan struct{}, size), wait: wait, now: now, observe: observe}
 }
 
 // Hash returns the argon2id PHC string of password.
@@ -141,9 +143,9 @@ func (h *Hasher) run(ctx context.Context, work func()) (time.Duration, error) {
 		return 0, ctx.Err()
 	}
 	defer func() { <-h.slots }()
-	start := time.Now()
+	start := h.now()
 	work()
-	took := time.Since(start)
+	took := h.now().Sub(start)
 	if h.observe != nil {
 		h.observe(took)
 	}

@@ -14,7 +14,7 @@ import (
 // cheap keeps these tests fast; TestDefaultHashParams checks the real ones.
 var cheap = HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
 
-func newCheapHasher() *Hasher { return NewHasher(cheap, 2, time.Second, nil) }
+func newCheapHasher() *Hasher { return NewHasher(cheap, 2, time.Second, time.Now, nil) }
 
 func TestArgon2idRoundTrip(t *testing.T) {
 	ctx := context.Background()
@@ -58,7 +58,7 @@ func TestArgon2idRoundTrip(t *testing.T) {
 }
 
 func TestDefaultHashParams(t *testing.T) {
-	h := NewHasher(DefaultHashParams, 1, time.Minute, nil)
+	h := NewHasher(DefaultHashParams, 1, time.Minute, time.Now, nil)
 	enc, err := h.Hash(context.Background(), "password")
 	if err != nil {
 		t.Fatal(err)
@@ -111,7 +111,7 @@ func TestBcryptImport(t *testing.T) {
 
 func TestOldArgon2ParamsFlaggedForRehash(t *testing.T) {
 	ctx := context.Background()
-	old := NewHasher(cheap, 1, time.Second, nil)
+	old := NewHasher(cheap, 1, time.Second, time.Now, nil)
 	enc, err := old.Hash(ctx, "pw")
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func TestOldArgon2ParamsFlaggedForRehash(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			h := NewHasher(tt.params, 1, time.Second, nil)
+			h := NewHasher(tt.params, 1, time.Second, time.Now, nil)
 			ok, rehash, err := h.Verify(ctx, "pw", enc)
 			if err != nil || !ok || rehash != tt.rehash {
 				t.Fatalf("ok=%v rehash=%v err=%v, want rehash=%v", ok, rehash, err, tt.rehash)
@@ -276,7 +276,7 @@ func TestPoolBusy(t *testing.T) {
 			<-hold
 		}
 	}
-	h := NewHasher(cheap, 1, wait, observe)
+	h := NewHasher(cheap, 1, wait, time.Now, observe)
 	done := make(chan error, 1)
 	go func() {
 		_, err := h.Hash(ctx, "holder")
@@ -333,7 +333,7 @@ func TestPoolBoundsConcurrency(t *testing.T) {
 	const size = 3
 	var mu sync.Mutex
 	running, peak := 0, 0
-	h := NewHasher(cheap, size, 10*time.Second, nil)
+	h := NewHasher(cheap, size, 10*time.Second, time.Now, nil)
 	var wg sync.WaitGroup
 	for range 20 {
 		wg.Add(1)

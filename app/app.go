@@ -86,7 +86,7 @@ func OpenServer(ctx context.Context, cfg config.Config, log *slog.Logger, now fu
 		return nil, err
 	}
 	if cfg.RedisURL == "" && len(cfg.RedisCluster) == 0 {
-		emb, err := redisstore.StartEmbedded(cfg.DataDir)
+		emb, err := redisstore.StartEmbedded(cfg.DataDir, now)
 		if err != nil {
 			a.Close()
 			return nil, fmt.Errorf("embedded Redis: %w", err)
@@ -143,7 +143,7 @@ func (a *App) warnOpenDataDir() {
 }
 
 func (a *App) openSQL(ctx context.Context) error {
-	s, err := sqlstore.Open(ctx, a.Cfg.DatabaseURL, a.Cfg.DataDir)
+	s, err := sqlstore.Open(ctx, a.Cfg.DatabaseURL, a.Cfg.DataDir, a.Now)
 	if err != nil {
 		return fmt.Errorf("XTRA_DATABASE_URL: %w", err)
 	}
@@ -178,7 +178,7 @@ func (a *App) wire(ctx context.Context) error {
 		a.Lockout.OnLock(a.Metrics.Lock)
 		gate = a.Lockout
 	}
-	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, a.Metrics.Hash)
+	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, a.Now, a.Metrics.Hash)
 	accounts, err := account.New(ctx, account.Deps{
 		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Audit: a.SQL, Now: a.Now,
 	})

@@ -65,7 +65,7 @@ func New(d Deps) *echo.Echo {
 	address := func(r *http.Request) string { return d.Address.Of(r.RemoteAddr, r.Header.Values("X-Forwarded-For")) }
 	e.IPExtractor = address
 	jar := cookies{proxies: d.Address, httpsURL: d.HTTPSURL}
-	e.Use(logRequests(d.Log, d.Metrics), middleware.Recover(), noStoreByDefault)
+	e.Use(logRequests(d.Log, d.Metrics, d.Now), middleware.Recover(), noStoreByDefault)
 	e.GET("/metrics", echo.WrapHandler(d.Metrics.Handler()))
 
 	e.GET("/healthz", func(c echo.Context) error { return ok(c) })
@@ -103,10 +103,10 @@ func New(d Deps) *echo.Echo {
 
 // logRequests writes one line per request and counts it: by the route
 // template, never the raw path or query, which may carry tokens.
-func logRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
+func logRequests(log *slog.Logger, m *metrics.Metrics, now func() time.Time) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			start := time.Now()
+			start := now()
 			err := next(c)
 			if err != nil {
 				c.Error(err)
@@ -115,7 +115,7 @@ func logRequests(log *slog.Logger, m *metrics.Metrics) echo.MiddlewareFunc {
 			if route == "" {
 				route = "unmatched"
 			}
-			took := time.Since(start)
+			took := now().Sub(start)
 			status := c.Response().Status
 			m.Request(c.Request().Method, route, status, took)
 			log.Info("request", "method", metrics.Method(c.Request().Method), "route", route,

@@ -44,7 +44,7 @@ func benchAccounts(b *testing.B) *account.Service {
 	mr := miniredis.RunT(b)
 	client := redis.NewClient(&redis.Options{Addr: mr.Addr()})
 	b.Cleanup(func() { _ = client.Close() })
-	sql, err := sqlstore.Open(ctx, "", b.TempDir())
+	sql, err := sqlstore.Open(ctx, "", b.TempDir(), time.Now)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -55,7 +55,7 @@ func benchAccounts(b *testing.B) *account.Service {
 	gate := lockout.New(cfg, eph, captcha.New(eph, time.Minute), discardAudit{}, time.Now)
 	accounts, err := account.New(ctx, account.Deps{
 		Users: sql, DevKeys: sql, Sessions: noSessions{}, Gate: gate,
-		Hasher: account.NewHasher(benchHash, runtime.NumCPU(), time.Minute, nil), Now: time.Now,
+		Hasher: account.NewHasher(benchHash, runtime.NumCPU(), time.Minute, time.Now, nil), Now: time.Now,
 	})
 	if err != nil {
 		b.Fatal(err)
@@ -83,7 +83,7 @@ func otherHashes(b *testing.B) map[string]string {
 	cheaper.Memory /= 4
 	out := map[string]string{}
 	for login, p := range map[string]account.HashParams{"dearer": dearer, "cheaper": cheaper} {
-		hash, err := account.NewHasher(p, 1, time.Minute, nil).Hash(context.Background(), rightPassword)
+		hash, err := account.NewHasher(p, 1, time.Minute, time.Now, nil).Hash(context.Background(), rightPassword)
 		if err != nil {
 			b.Fatal(err)
 		}

@@ -127,7 +127,7 @@ type fixture struct {
 
 func newFixture(t *testing.T, client redis.UniversalClient, mr *miniredis.Miniredis, cfg lockout.Config) *fixture {
 	t.Helper()
-	sql, err := sqlstore.Open(context.Background(), "", t.TempDir())
+	sql, err := sqlstore.Open(context.Background(), "", t.TempDir(), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -157,7 +157,7 @@ func (f *fixture) join(client redis.UniversalClient) *fixture {
 	g.lk = lockout.New(f.cfg, g.eph, g.captchas, f.sql, f.clock.Now)
 	accounts, err := account.New(context.Background(), account.Deps{
 		Users: f.sql, DevKeys: f.sql, Sessions: noSessions{}, Gate: g.lk,
-		Hasher: account.NewHasher(cheapHash, 8, 10*time.Second, nil), Now: f.clock.Now,
+		Hasher: account.NewHasher(cheapHash, 8, 10*time.Second, time.Now, nil), Now: f.clock.Now,
 	})
 	if err != nil {
 		f.t.Fatal(err)

@@ -45,7 +45,7 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
-	sql, err := sqlstore.Open(ctx, "", t.TempDir())
+	sql, err := sqlstore.Open(ctx, "", t.TempDir(), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func newFixture(t *testing.T) *fixture {
 	eph := redisstore.New(rdb, "t:")
 	race := &racingSessions{Sessions: eph}
 	accounts, err := account.New(ctx, account.Deps{Users: sql, DevKeys: sql, Tenants: sql, Sessions: eph,
-		Gate: account.OpenGate{}, Hasher: account.NewHasher(cheapHash, 2, time.Second, nil), Now: time.Now})
+		Gate: account.OpenGate{}, Hasher: account.NewHasher(cheapHash, 2, time.Second, time.Now, nil), Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

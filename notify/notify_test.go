@@ -141,7 +141,7 @@ func wantSent(t *testing.T, r *robot, addresses ...string) {
 }
 
 func openSQLite(t *testing.T) *sqlstore.Store {
-	db, err := sqlstore.Open(context.Background(), "", t.TempDir())
+	db, err := sqlstore.Open(context.Background(), "", t.TempDir(), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -286,7 +286,7 @@ func openPostgres(t *testing.T, base string) *sqlstore.Store {
 	q := u.Query()
 	q.Set("search_path", schema)
 	u.RawQuery = q.Encode()
-	db, err := sqlstore.Open(context.Background(), u.String(), "")
+	db, err := sqlstore.Open(context.Background(), u.String(), "", time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -24,6 +24,10 @@ type Ephemeral interface {
 // Waits stop at least 100ms short of an expiry a test must not see yet and
 // go 200ms past one it must see, for scheduling delays and for servers
 // whose clock moves in steps.
+// ephBase is when the suites' sessions and tokens are made: Redis keeps
+// lifetimes, not instants, so any time serves.
+var ephBase = time.Date(2025, 6, 7, 8, 9, 10, 123_000_000, time.UTC)
+
 const (
 	ephLong      = time.Hour
 	ephShort     = 300 * time.Millisecond
@@ -82,7 +86,7 @@ func ephNoErr(t *testing.T, what string, err error) {
 }
 
 func ephSession(uid int64, login string, ttl time.Duration) store.Session {
-	now := time.Now()
+	now := ephBase
 	user := store.Identity{ID: uid, Login: login, IsSuper: uid%2 == 1, TenantID: 1}
 	return store.Session{User: user, Kind: "web", CreatedAt: now, ExpiresAt: now.Add(ttl)}
 }

@@ -9,7 +9,7 @@ import (
 )
 
 func ephToken(client string, ttl time.Duration) store.AccessToken {
-	now := time.Now().UTC().Truncate(time.Millisecond)
+	now := ephBase
 	return store.AccessToken{ClientID: client, CreatedAt: now, ExpiresAt: now.Add(ttl)}
 }
 

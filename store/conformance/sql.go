@@ -28,7 +28,7 @@ var durableBase = time.Date(2024, 3, 4, 5, 6, 7, 891_234_567, time.FixedZone("UT
 
 // RunDurable checks every method and sentinel error of a durable store.
 // newStore returns a fresh, empty store; it is called once per subtest.
-func RunDurable(t *testing.T, newStore func(t *testing.T) Durable) {
+func RunDurable(t *testing.T, newStore func(t *testing.T, now func() time.Time) Durable) {
 	for _, tc := range []struct {
 		name string
 		run  func(*testing.T, Durable)
@@ -52,7 +52,7 @@ func RunDurable(t *testing.T, newStore func(t *testing.T) Durable) {
 		{"UserFinder", testDurableUserFinder},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.run(t, newStore(t))
+			tc.run(t, newStore(t, durableClock))
 		})
 	}
 }
@@ -94,15 +94,18 @@ func durSameTimePtr(t *testing.T, what string, got, want *time.Time) {
 	}
 }
 
-// durAround checks that a time the store took from its clock lies between
-// two readings of the wall clock, allowing for millisecond truncation.
-func durAround(t *testing.T, what string, got, before, after time.Time) {
+// durableNow is the time of the stores' clock in these suites, to the
+// millisecond as stored.
+var durableNow = time.Date(2025, 6, 7, 8, 9, 10, 123_000_000, time.UTC)
+
+func durableClock() time.Time { return durableNow }
+
+// durAtNow checks that a time the store took from its clock is that
+// clock's now, in UTC.
+func durAtNow(t *testing.T, what string, got time.Time) {
 	t.Helper()
-	if got.Location() != time.UTC {
-		t.Errorf("%s: time %v is not in UTC", what, got)
-	}
-	if got.Before(before.Add(-time.Millisecond)) || got.After(after.Add(time.Millisecond)) {
-		t.Errorf("%s: time %v, want between %v and %v", what, got, before, after)
+	if got.Location() != time.UTC || !got.Equal(durableNow) {
+		t.Errorf("%s: time %v, want the store clock's %v in UTC", what, got, durableNow)
 	}
 }
 
@@ -196,9 +199,7 @@ func testDurableCreateGetUser(t *testing.T, s Durable) {
 }
 
 func testDurableUserDefaults(t *testing.T, s Durable) {
-	before := time.Now()
 	u, err := s.CreateUser(t.Context(), store.User{Login: "plain"})
-	after := time.Now()
 	durNoErr(t, "CreateUser", err)
 	if u.TenantID != store.DefaultTenantID || u.Type != store.UserTypeNormal {
 		t.Errorf("CreateUser defaults: TenantID %d Type %q, want %d %q",
@@ -207,7 +208,7 @@ func testDurableUserDefaults(t *testing.T, s Durable) {
 	if u.IsSuper || u.Disabled || u.LastLoginAt != nil {
 		t.Errorf("CreateUser defaults: %+v", u)
 	}
-	durAround(t, "CreatedAt of zero", u.CreatedAt, before, after)
+	durAtNow(t, "CreatedAt of zero", u.CreatedAt)
 	durSameTime(t, "UpdatedAt", u.UpdatedAt, u.CreatedAt)
 	durSameUser(t, "GetUser", durGet(t, s, u.ID), u)
 }
@@ -291,7 +292,6 @@ func testDurableUpdateUser(t *testing.T, s Durable) {
 	ctx := t.Context()
 	u := durCreate(t, s, store.User{Login: "alice", Name: "Alice", Context: "c1"})
 	last := durableBase.Add(time.Hour)
-	before := time.Now()
 	got, err := s.UpdateUser(ctx, u.ID, func(x *store.User) error {
 		durSameUser(t, "UpdateUser sees", *x, u)
 		x.Name, x.Email, x.Mobile, x.Tel, x.ExtnID = "Alice L.", "alice@example.com", "222", "1001", "1001"
@@ -300,14 +300,13 @@ func testDurableUpdateUser(t *testing.T, s Durable) {
 		x.ID, x.CreatedAt = u.ID+1000, time.Time{} // neither may change
 		return nil
 	})
-	after := time.Now()
 	durNoErr(t, "UpdateUser", err)
 	want := u
 	want.Name, want.Email, want.Mobile, want.Tel, want.ExtnID = "Alice L.", "alice@example.com", "222", "1001", "1001"
 	want.Type, want.Domain, want.Context, want.PasswordHash = store.UserTypeAgent, "example.com", "c2", "new-hash"
 	want.Disabled, want.LastLoginAt, want.UpdatedAt = true, &last, got.UpdatedAt
 	durSameUser(t, "UpdateUser", got, want)
-	durAround(t, "UpdateUser UpdatedAt", got.UpdatedAt, before, after)
+	durAtNow(t, "UpdateUser UpdatedAt", got.UpdatedAt)
 	durSameUser(t, "GetUser after UpdateUser", durGet(t, s, u.ID), want)
 
 	// A login change moves the case-insensitive lookup with it.
@@ -476,11 +475,9 @@ func testDurableDevKeys(t *testing.T, s Durable) {
 	durNoErr(t, "GetDevKeyByHash", err)
 	durSameDevKey(t, "GetDevKeyByHash", got, want)
 
-	before := time.Now()
 	k2, err := s.CreateDevKey(ctx, store.DevKey{UserID: u.ID, Label: "laptop", Prefix: "xk_cd34", Hash: "hash-2"})
-	after := time.Now()
 	durNoErr(t, "CreateDevKey without CreatedAt", err)
-	durAround(t, "CreatedAt of zero", k2.CreatedAt, before, after)
+	durAtNow(t, "CreatedAt of zero", k2.CreatedAt)
 	kv := durCreateKey(t, s, store.DevKey{UserID: v.ID, Label: "bob's", Hash: "hash-3"})
 	durWantKeys(t, s, u.ID, want, k2)
 	durWantKeys(t, s, v.ID, kv)
@@ -569,14 +566,12 @@ func testDurableAudit(t *testing.T, s Durable) {
 	for _, e := range events {
 		durNoErr(t, "AddAuditEvent", s.AddAuditEvent(ctx, e))
 	}
-	before := time.Now()
 	durNoErr(t, "AddAuditEvent without At", s.AddAuditEvent(ctx, store.AuditEvent{Subject: "bob", Kind: "k5"}))
-	after := time.Now()
 
 	all, total, err := s.ListAuditEvents(ctx, store.AuditFilter{})
 	durNoErr(t, "ListAuditEvents", err)
 	durWantKinds(t, "ListAuditEvents", all, total, 5, "k5", "k4", "k3", "k2", "k1")
-	durAround(t, "At of zero", all[0].At, before, after)
+	durAtNow(t, "At of zero", all[0].At)
 	ids := map[int64]bool{}
 	for i, e := range all[1:] {
 		want := events[len(events)-1-i]

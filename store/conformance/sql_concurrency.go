@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 
 	"xtraauth/store"
 )
@@ -16,7 +17,7 @@ const durWorkers = 32
 // RunDurableConcurrency checks that a durable store keeps its promises when
 // many goroutines (standing in for many server processes) hit it at once.
 // newStore returns a fresh, empty store; it is called once per subtest.
-func RunDurableConcurrency(t *testing.T, newStore func(t *testing.T) Durable) {
+func RunDurableConcurrency(t *testing.T, newStore func(t *testing.T, now func() time.Time) Durable) {
 	for _, tc := range []struct {
 		name string
 		run  func(*testing.T, Durable)
@@ -27,7 +28,7 @@ func RunDurableConcurrency(t *testing.T, newStore func(t *testing.T) Durable) {
 		{"CreateSameClient", testDurableConcurrentCreateClient},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.run(t, newStore(t))
+			tc.run(t, newStore(t, durableClock))
 		})
 	}
 }

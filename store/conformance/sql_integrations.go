@@ -25,7 +25,7 @@ type Integrations interface {
 // RunIntegrations checks approvals, the outbox, cursors, leases,
 // integration statuses and settings, alone and under races. newStore
 // returns a fresh, empty store; it is called once per subtest.
-func RunIntegrations(t *testing.T, newStore func(t *testing.T) Integrations) {
+func RunIntegrations(t *testing.T, newStore func(t *testing.T, now func() time.Time) Integrations) {
 	for _, tc := range []struct {
 		name string
 		run  func(*testing.T, Integrations)
@@ -45,7 +45,7 @@ func RunIntegrations(t *testing.T, newStore func(t *testing.T) Integrations) {
 		{"Settings", testSettings},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tc.run(t, newStore(t))
+			tc.run(t, newStore(t, durableClock))
 		})
 	}
 }

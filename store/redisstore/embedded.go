@@ -35,6 +35,7 @@ const (
 // written with the URL to <dataDir>/redis.addr (mode 0600).
 type Embedded struct {
 	mr       *miniredis.Miniredis
+	now      func() time.Time
 	client   *redis.Client
 	url      string
 	addrPath string
@@ -44,9 +45,10 @@ type Embedded struct {
 	closeErr error
 }
 
-// StartEmbedded starts the embedded server and writes its URL to
-// <dataDir>/redis.addr, creating dataDir (0700) if missing.
-func StartEmbedded(dataDir string) (*Embedded, error) {
+// StartEmbedded starts the embedded server, whose keys expire by the clock
+// now, and writes its URL to <dataDir>/redis.addr, creating dataDir (0700)
+// if missing.
+func StartEmbedded(dataDir string, now func() time.Time) (*Embedded, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("redisstore: create data dir: %w", err)
 	}
@@ -55,13 +57,14 @@ func StartEmbedded(dataDir string) (*Embedded, error) {
 	mr.RequireAuth(password)
 	// TTLs follow a clock we set ourselves (see tick); set it before
 	// turning ClockTTL on so the first tick measures from now.
-	mr.SetTime(time.Now())
+	mr.SetTime(now())
 	mr.ClockTTL(true)
 	if err := mr.StartAddr("127.0.0.1:0"); err != nil {
 		return nil, fmt.Errorf("redisstore: start embedded Redis: %w", err)
 	}
 	e := &Embedded{
 		mr:       mr,
+		now:      now,
 		url:      fmt.Sprintf("redis://:%s@%s/0", password, mr.Addr()),
 		addrPath: filepath.Join(dataDir, AddrFile),
 		stop:     make(chan struct{}),
@@ -88,14 +91,14 @@ func StartEmbedded(dataDir string) (*Embedded, error) {
 	return e, nil
 }
 
-// tick moves the server's clock to time.Now, at most every tickEvery.
+// tick moves the server's clock to now, at most every tickEvery.
 // miniredis expires keys only by a clock it is given: with ClockTTL it
 // charges every key's TTL for the clock's movement when a database is next
 // touched, walking all keys. The tick touches it at once, so that walk runs
 // here rather than inside a request, and waits tickShare times the walk's
-// time before the next one. Differences of time.Now values come from the
-// monotonic clock, so wall-clock jumps neither expire keys early nor freeze
-// them.
+// time before the next one. With time.Now as the clock, differences come
+// from the monotonic clock, so wall-clock jumps neither expire keys early
+// nor freeze them.
 func (e *Embedded) tick() {
 	defer close(e.done)
 	var walk time.Duration // running average, so one stall does not space the ticks out
@@ -104,10 +107,10 @@ func (e *Embedded) tick() {
 		case <-e.stop:
 			return
 		case <-time.After(min(max(tickEvery, tickShare*walk), maxTick)):
-			start := time.Now()
+			start := e.now()
 			e.mr.SetTime(start)
 			e.mr.Exists("") // charges the TTLs
-			walk += (time.Since(start) - walk) / 8
+			walk += (e.now().Sub(start) - walk) / 8
 		}
 	}
 }

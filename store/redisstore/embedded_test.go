@@ -14,7 +14,7 @@ import (
 
 func TestEmbeddedAddrFile(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "missing", "data")
-	e, err := StartEmbedded(dir)
+	e, err := StartEmbedded(dir, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -54,11 +54,11 @@ func wantMode(t *testing.T, path string, want os.FileMode) {
 // took over redis.addr, so closing the first must leave it alone.
 func TestEmbeddedKeepsForeignAddrFile(t *testing.T) {
 	dir := t.TempDir()
-	first, err := StartEmbedded(dir)
+	first, err := StartEmbedded(dir, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
-	second, err := StartEmbedded(dir)
+	second, err := StartEmbedded(dir, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

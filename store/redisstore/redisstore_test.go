@@ -104,7 +104,7 @@ func realRedis(t *testing.T) redis.UniversalClient {
 
 func startEmbedded(t *testing.T) *Embedded {
 	t.Helper()
-	e, err := StartEmbedded(t.TempDir())
+	e, err := StartEmbedded(t.TempDir(), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}

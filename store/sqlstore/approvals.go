@@ -24,7 +24,7 @@ func scanApproval(r rowScanner) (store.Approval, error) {
 
 // CreateApproval implements store.Approvals. A zero CreatedAt becomes now.
 func (s *Store) CreateApproval(ctx context.Context, a store.Approval, e store.AuditEvent) (store.Approval, error) {
-	a.CreatedAt = nowOr(a.CreatedAt)
+	a.CreatedAt = s.nowOr(a.CreatedAt)
 	a.DecidedAt = dbTimePtr(a.DecidedAt)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {
 		err := s.queryRow(ctx, tx, `INSERT INTO approvals (kind, state, user_id, login, label, reason,
@@ -126,7 +126,7 @@ func (s *Store) ClaimApproval(ctx context.Context, id int64, update func(*store.
 		if after, err = s.updateApproval(ctx, tx, id, update); err != nil {
 			return err
 		}
-		k.UserID, k.CreatedAt = after.UserID, nowOr(k.CreatedAt)
+		k.UserID, k.CreatedAt = after.UserID, s.nowOr(k.CreatedAt)
 		err = s.queryRow(ctx, tx, `INSERT INTO dev_keys (user_id, label, prefix, hash, created_at)
 			VALUES (?, ?, ?, ?, ?) RETURNING id`,
 			k.UserID, k.Label, k.Prefix, k.Hash, s.timeArg(k.CreatedAt)).Scan(&k.ID)
@@ -170,7 +170,7 @@ func (s *Store) addEvents(ctx context.Context, tx *sql.Tx, events []store.AuditE
 	for _, e := range events {
 		_, err := s.exec(ctx, tx,
 			`INSERT INTO audit_events (at, subject, address, kind, outcome) VALUES (?, ?, ?, ?, ?)`,
-			s.timeArg(nowOr(e.At)), e.Subject, e.Address, e.Kind, e.Outcome)
+			s.timeArg(s.nowOr(e.At)), e.Subject, e.Address, e.Kind, e.Outcome)
 		if err != nil {
 			return wrap("add audit event", err)
 		}

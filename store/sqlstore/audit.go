@@ -12,7 +12,7 @@ import (
 func (s *Store) AddAuditEvent(ctx context.Context, e store.AuditEvent) error {
 	_, err := s.exec(ctx, s.db,
 		`INSERT INTO audit_events (at, subject, address, kind, outcome) VALUES (?, ?, ?, ?, ?)`,
-		s.timeArg(nowOr(e.At)), e.Subject, e.Address, e.Kind, e.Outcome)
+		s.timeArg(s.nowOr(e.At)), e.Subject, e.Address, e.Kind, e.Outcome)
 	return wrap("add audit event", err)
 }
 

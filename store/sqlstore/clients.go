@@ -63,7 +63,7 @@ func clientTenantIDs(ids []int64) []int64 {
 // The client and its tenant rows are written in one transaction, so a
 // missing tenant leaves nothing behind.
 func (s *Store) CreateClient(ctx context.Context, c store.Client) (store.Client, error) {
-	c.CreatedAt = nowOr(c.CreatedAt)
+	c.CreatedAt = s.nowOr(c.CreatedAt)
 	c.TenantIDs = clientTenantIDs(c.TenantIDs)
 	what := fmt.Sprintf("create client %q", c.ID)
 	err := s.inTx(ctx, func(tx *sql.Tx) error {

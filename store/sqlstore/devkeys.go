@@ -20,7 +20,7 @@ func scanDevKey(r rowScanner) (store.DevKey, error) {
 
 // CreateDevKey implements store.DevKeys. A zero CreatedAt becomes now.
 func (s *Store) CreateDevKey(ctx context.Context, k store.DevKey) (store.DevKey, error) {
-	k.CreatedAt = nowOr(k.CreatedAt)
+	k.CreatedAt = s.nowOr(k.CreatedAt)
 	k.LastUsedAt = dbTimePtr(k.LastUsedAt)
 	err := s.queryRow(ctx, s.db, `INSERT INTO dev_keys (user_id, label, prefix, hash, created_at, last_used_at)
 		VALUES (?, ?, ?, ?, ?, ?) RETURNING id`,

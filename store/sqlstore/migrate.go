@@ -76,15 +76,16 @@ func (l *fileLocker) SessionLock(ctx context.Context, _ *sql.Conn) error {
 		return err
 	}
 	db.SetMaxOpenConns(1)
-	deadline := time.Now().Add(lockWait)
+	wait, cancel := context.WithTimeout(ctx, lockWait) // for waiting only: the lock outlives this call
+	defer cancel()
 	for {
 		tx, err := db.BeginTx(ctx, nil)
 		if err == nil {
 			l.db, l.tx = db, tx
 			return nil
 		}
-		if isBusy(err) && time.Now().Before(deadline) {
-			err = pause(ctx)
+		if isBusy(err) {
+			err = pause(wait)
 		}
 		if err != nil {
 			db.Close()

@@ -65,7 +65,7 @@ func (s *Store) AddDeliveries(ctx context.Context, ds []store.Delivery) error {
 				priority, state, attempts, created_at, next_at)
 				VALUES (?, ?, ?, ?, ?, ?, ?, 0, ?, ?) ON CONFLICT (event_id, channel, recipient) DO NOTHING`,
 				d.EventID, d.Channel, d.Recipient, d.Title, d.Text, d.Priority, store.DeliveryPending,
-				s.timeArg(nowOr(d.CreatedAt)), s.timeArg(nowOr(d.NextAt)))
+				s.timeArg(s.nowOr(d.CreatedAt)), s.timeArg(s.nowOr(d.NextAt)))
 			if err != nil {
 				return wrap("add delivery", err)
 			}

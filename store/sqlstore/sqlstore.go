@@ -49,6 +49,7 @@ const defaultConnectTimeout = 10 * time.Second
 type Store struct {
 	db      *sql.DB
 	dialect string
+	now     func() time.Time // the time of rows made without one
 	// stmts holds a prepared statement per query text run outside a
 	// transaction, so a hot query is parsed once per connection, not once
 	// per call. The texts are constants of this package (filters only pick
@@ -86,12 +87,13 @@ var (
 // Open connects to the database and brings its schema up to date. An empty
 // databaseURL means the SQLite file <dataDir>/xtraauth.db (dataDir is
 // created if missing); a postgres:// or postgresql:// URL means PostgreSQL.
-func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
+// now is the time of rows written without one.
+func Open(ctx context.Context, databaseURL, dataDir string, now func() time.Time) (*Store, error) {
 	switch {
 	case databaseURL == "":
-		return openSQLite(ctx, dataDir)
+		return openSQLite(ctx, dataDir, now)
 	case strings.HasPrefix(databaseURL, "postgres://"), strings.HasPrefix(databaseURL, "postgresql://"):
-		return openPostgres(ctx, databaseURL)
+		return openPostgres(ctx, databaseURL, now)
 	}
 	// Name only the scheme: the rest of the URL may hold a password.
 	if scheme, _, ok := strings.Cut(databaseURL, "://"); ok {
@@ -100,7 +102,7 @@ func Open(ctx context.Context, databaseURL, dataDir string) (*Store, error) {
 	return nil, errors.New("not a database URL: use postgres://user:password@host:port/dbname, or leave it empty for SQLite")
 }
 
-func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
+func openSQLite(ctx context.Context, dataDir string, now func() time.Time) (*Store, error) {
 	if dataDir == "" {
 		return nil, errors.New("no data directory for the SQLite database")
 	}
@@ -118,7 +120,7 @@ func openSQLite(ctx context.Context, dataDir string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open SQLite database %s: %w", path, err)
 	}
-	s := &Store{db: db, dialect: DialectSQLite}
+	s := &Store{db: db, dialect: DialectSQLite, now: now}
 	s.SetPool(DefaultPool)
 	if err := pingSQLite(ctx, db); err != nil {
 		db.Close()
@@ -154,10 +156,11 @@ func makePrivate(path string) error {
 // SQLITE_BUSY at once instead of waiting; so wait here, within the same
 // bound as busy_timeout.
 func pingSQLite(ctx context.Context, db *sql.DB) error {
-	deadline := time.Now().Add(10 * time.Second)
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
 	for {
 		err := db.PingContext(ctx)
-		if err == nil || !isBusy(err) || time.Now().After(deadline) {
+		if err == nil || !isBusy(err) {
 			return err
 		}
 		if err := pause(ctx); err != nil {
@@ -186,7 +189,7 @@ func sqliteDSN(path, params string) string {
 	return "file://" + (&url.URL{Path: p}).EscapedPath() + "?" + params
 }
 
-func openPostgres(ctx context.Context, databaseURL string) (*Store, error) {
+func openPostgres(ctx context.Context, databaseURL string, now func() time.Time) (*Store, error) {
 	cfg, err := pgx.ParseConfig(databaseURL)
 	if err != nil {
 		return nil, fmt.Errorf("PostgreSQL URL: %w", err)
@@ -194,7 +197,7 @@ func openPostgres(ctx context.Context, databaseURL string) (*Store, error) {
 	if cfg.ConnectTimeout == 0 {
 		cfg.ConnectTimeout = defaultConnectTimeout
 	}
-	s := &Store{db: stdlib.OpenDB(*cfg), dialect: DialectPostgres}
+	s := &Store{db: stdlib.OpenDB(*cfg), dialect: DialectPostgres, now: now}
 	s.SetPool(DefaultPool)
 	if err := s.Ping(ctx); err != nil {
 		s.db.Close()

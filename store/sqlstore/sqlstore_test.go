@@ -21,9 +21,11 @@ import (
 
 const pgEnv = "XTRA_TEST_DATABASE_URL"
 
-func newSQLite(t *testing.T) *sqlstore.Store {
+func newSQLite(t *testing.T) *sqlstore.Store { return newSQLiteAt(t, time.Now) }
+
+func newSQLiteAt(t *testing.T, now func() time.Time) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), "", t.TempDir())
+	s, err := sqlstore.Open(t.Context(), "", t.TempDir(), now)
 	if err != nil {
 		t.Fatalf("Open SQLite: %v", err)
 	}
@@ -72,9 +74,11 @@ func randomHex(t *testing.T) string {
 	return hex.EncodeToString(b)
 }
 
-func newPostgres(t *testing.T) *sqlstore.Store {
+func newPostgres(t *testing.T) *sqlstore.Store { return newPostgresAt(t, time.Now) }
+
+func newPostgresAt(t *testing.T, now func() time.Time) *sqlstore.Store {
 	t.Helper()
-	s, err := sqlstore.Open(t.Context(), pgSchemaURL(t), "")
+	s, err := sqlstore.Open(t.Context(), pgSchemaURL(t), "", now)
 	if err != nil {
 		t.Fatalf("Open PostgreSQL: %v", err)
 	}
@@ -82,24 +86,24 @@ func newPostgres(t *testing.T) *sqlstore.Store {
 	return s
 }
 
-func asDurable(open func(*testing.T) *sqlstore.Store) func(*testing.T) conformance.Durable {
-	return func(t *testing.T) conformance.Durable { return open(t) }
+func asDurable(open func(*testing.T, func() time.Time) *sqlstore.Store) func(*testing.T, func() time.Time) conformance.Durable {
+	return func(t *testing.T, now func() time.Time) conformance.Durable { return open(t, now) }
 }
 
 func TestSQLiteDurable(t *testing.T) {
-	conformance.RunDurable(t, asDurable(newSQLite))
+	conformance.RunDurable(t, asDurable(newSQLiteAt))
 }
 
 func TestSQLiteDurableConcurrency(t *testing.T) {
-	conformance.RunDurableConcurrency(t, asDurable(newSQLite))
+	conformance.RunDurableConcurrency(t, asDurable(newSQLiteAt))
 }
 
 func TestPostgresDurable(t *testing.T) {
-	conformance.RunDurable(t, asDurable(newPostgres))
+	conformance.RunDurable(t, asDurable(newPostgresAt))
 }
 
 func TestPostgresDurableConcurrency(t *testing.T) {
-	conformance.RunDurableConcurrency(t, asDurable(newPostgres))
+	conformance.RunDurableConcurrency(t, asDurable(newPostgresAt))
 }
 
 // dialects runs f against each configured database.
@@ -188,7 +192,7 @@ func TestUpdateUserKeepsUpdatedAtFromUpdate(t *testing.T) {
 
 func TestOpenSQLiteCreatesPrivateDataDir(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "a?b#c%d", "data")
-	s, err := sqlstore.Open(t.Context(), "", dir)
+	s, err := sqlstore.Open(t.Context(), "", dir, time.Now)
 	if err != nil {
 		t.Fatalf("Open: %v", err)
 	}
@@ -218,7 +222,7 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 	if err := os.WriteFile(old, nil, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	s, err := sqlstore.Open(t.Context(), "", dir)
+	s, err := sqlstore.Open(t.Context(), "", dir, time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -246,11 +250,11 @@ func TestSQLiteFilesArePrivate(t *testing.T) {
 func TestOpenConcurrentlyMigratesOnce(t *testing.T) {
 	t.Run("sqlite", func(t *testing.T) {
 		dir := t.TempDir()
-		openConcurrently(t, func() (*sqlstore.Store, error) { return sqlstore.Open(t.Context(), "", dir) })
+		openConcurrently(t, func() (*sqlstore.Store, error) { return sqlstore.Open(t.Context(), "", dir, time.Now) })
 	})
 	t.Run("postgres", func(t *testing.T) {
 		u := pgSchemaURL(t)
-		openConcurrently(t, func() (*sqlstore.Store, error) { return sqlstore.Open(t.Context(), u, "") })
+		openConcurrently(t, func() (*sqlstore.Store, error) { return sqlstore.Open(t.Context(), u, "", time.Now) })
 	})
 }
 
@@ -291,7 +295,7 @@ func TestOpenBadURL(t *testing.T) {
 		{"sqlite:///tmp/x.db", `unsupported database scheme "sqlite"`},
 		{"localhost:5432", "not a database URL"},
 	} {
-		_, err := sqlstore.Open(t.Context(), tc.url, t.TempDir())
+		_, err := sqlstore.Open(t.Context(), tc.url, t.TempDir(), time.Now)
 		if err == nil || !strings.Contains(err.Error(), tc.want) {
 			t.Errorf("Open(%q) = %v, want an error containing %q", tc.url, err, tc.want)
 		}
@@ -305,7 +309,7 @@ func TestOpenUnreachablePostgres(t *testing.T) {
 	// 192.0.2.0/24 is reserved for documentation: nothing answers there.
 	const u = "postgres://xtra:secret@192.0.2.1:5432/xtra?sslmode=disable&connect_timeout=1"
 	start := time.Now()
-	_, err := sqlstore.Open(t.Context(), u, "")
+	_, err := sqlstore.Open(t.Context(), u, "", time.Now)
 	if err == nil {
 		t.Fatal("Open of an unreachable server succeeded")
 	}
@@ -346,14 +350,14 @@ func TestCreateClientRepeatedTenants(t *testing.T) {
 	})
 }
 
-func asIntegrations(open func(*testing.T) *sqlstore.Store) func(*testing.T) conformance.Integrations {
-	return func(t *testing.T) conformance.Integrations { return open(t) }
+func asIntegrations(open func(*testing.T, func() time.Time) *sqlstore.Store) func(*testing.T, func() time.Time) conformance.Integrations {
+	return func(t *testing.T, now func() time.Time) conformance.Integrations { return open(t, now) }
 }
 
 func TestSQLiteIntegrations(t *testing.T) {
-	conformance.RunIntegrations(t, asIntegrations(newSQLite))
+	conformance.RunIntegrations(t, asIntegrations(newSQLiteAt))
 }
 
 func TestPostgresIntegrations(t *testing.T) {
-	conformance.RunIntegrations(t, asIntegrations(newPostgres))
+	conformance.RunIntegrations(t, asIntegrations(newPostgresAt))
 }

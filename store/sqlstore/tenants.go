@@ -18,7 +18,7 @@ func scanTenant(r rowScanner) (store.Tenant, error) {
 // CreateTenant implements store.Tenants. Codes are matched exactly. A zero
 // CreatedAt becomes now.
 func (s *Store) CreateTenant(ctx context.Context, t store.Tenant) (store.Tenant, error) {
-	t.CreatedAt = nowOr(t.CreatedAt)
+	t.CreatedAt = s.nowOr(t.CreatedAt)
 	err := s.queryRow(ctx, s.db,
 		`INSERT INTO tenants (code, name, created_at) VALUES (?, ?, ?) RETURNING id`,
 		t.Code, t.Name, s.timeArg(t.CreatedAt)).Scan(&t.ID)

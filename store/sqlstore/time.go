@@ -12,10 +12,10 @@ import (
 
 func dbTime(t time.Time) time.Time { return t.UTC().Truncate(time.Millisecond) }
 
-// nowOr returns t, or the current time if t is zero, as stored.
-func nowOr(t time.Time) time.Time {
+// nowOr returns t, or the store's clock's now if t is zero, as stored.
+func (s *Store) nowOr(t time.Time) time.Time {
 	if t.IsZero() {
-		t = time.Now()
+		t = s.now()
 	}
 	return dbTime(t)
 }

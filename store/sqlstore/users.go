@@ -46,7 +46,7 @@ func loginKey(login string) string { return strings.ToLower(login) }
 // CreateUser implements store.Users.
 func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 	normalizeUser(&u)
-	u.CreatedAt = nowOr(u.CreatedAt)
+	u.CreatedAt = s.nowOr(u.CreatedAt)
 	u.UpdatedAt = u.CreatedAt
 	err := s.queryRow(ctx, s.db, `INSERT INTO users (login, login_key, name, email, mobile, tel,
 		extn_id, type, domain, context, password_hash, is_super, disabled, tenant_id,
@@ -191,7 +191,7 @@ func (s *Store) UpdateUser(ctx context.Context, id int64, update func(*store.Use
 		if after.UpdatedAt.Equal(before.UpdatedAt) {
 			after.UpdatedAt = time.Time{}
 		}
-		after.UpdatedAt = nowOr(after.UpdatedAt)
+		after.UpdatedAt = s.nowOr(after.UpdatedAt)
 		removing := isActiveSuper(before) && !isActiveSuper(after)
 		if removing {
 			if err := s.lockSuperAdmins(ctx, tx); err != nil {
