@@ -95,7 +95,7 @@ func runServe(cmd *cobra.Command) error {
 	if created && generated != "" {
 		fmt.Fprintf(cmd.ErrOrStderr(), "created super admin %q with password %s (shown once; change it)\n", cfg.AdminLogin, generated)
 	}
-	go app.LimitMemory(ctx, cfg.Hash.Memory)
+	go app.LimitMemory(ctx, cfg.Argon2.Memory)
 	a.StartBackground(ctx)
 	a.StartIntegrations(ctx)
 	return serveHTTP(ctx, a, log)

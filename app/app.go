@@ -178,7 +178,7 @@ func (a *App) wire(ctx context.Context) error {
 		a.Lockout.OnLock(a.Metrics.Lock)
 		gate = a.Lockout
 	}
-	hasher := account.NewHasher(a.Cfg.Hash, runtime.NumCPU(), hashWait, a.Now, a.Metrics.Hash)
+	hasher := account.NewHasher(hashParams(a.Cfg.Argon2), runtime.NumCPU(), hashWait, a.Now, a.Metrics.Hash)
 	accounts, err := account.New(ctx, account.Deps{
 		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Audit: a.SQL, Now: a.Now,
 	})
@@ -272,6 +272,13 @@ func (a *App) every(ctx context.Context, d time.Duration, what string, f func(co
 		case <-t.C:
 		}
 	}
+}
+
+// hashParams are the default hashing parameters with the configured cost.
+func hashParams(c config.Argon2) account.HashParams {
+	p := account.DefaultHashParams
+	p.Memory, p.Time, p.Threads = c.Memory, c.Time, c.Threads
+	return p
 }
 
 // jwtSecret is XTRA_JWT_SECRET, else one generated on the first start and

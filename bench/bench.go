@@ -92,7 +92,7 @@ func Run(ctx context.Context, cfg config.Config, opt Options, log *slog.Logger, 
 	defer a.Close()
 	limitCtx, stopLimit := context.WithCancel(ctx)
 	defer stopLimit()
-	go app.LimitMemory(limitCtx, cfg.Hash.Memory) // as the server does
+	go app.LimitMemory(limitCtx, cfg.Argon2.Memory) // as the server does
 	if a.Embedded == nil {
 		defer func() { err = errors.Join(err, deleteKeys(a.Redis, cfg.RedisPrefix)) }()
 	}
@@ -192,7 +192,7 @@ func (b *bench) describe() string {
 	case cfg.RedisURL != "":
 		redis = "Redis (a key prefix of its own)"
 	}
-	h := cfg.Hash
+	h := cfg.Argon2
 	return fmt.Sprintf("%d connections, %s a row; %s, %s; argon2id m=%d t=%d p=%d; %d CPUs%s%s; %s %s/%s",
 		b.opt.Connections, b.opt.Duration, database, redis, h.Memory, h.Time, h.Threads,
 		runtime.NumCPU(), cpuModel(), b.loadBefore, runtime.Version(), runtime.GOOS, runtime.GOARCH)

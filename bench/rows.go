@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"sync"
 	"sync/atomic"
+	"xtraauth/account"
 
 	"golang.org/x/crypto/argon2"
 
@@ -75,11 +76,11 @@ func (b *bench) withToken(measure, path string, goal float64) (line, error) {
 // rawArgon2 hashes with the configured parameters as many at once as the
 // server's hashing pool (one per CPU): the most the server could do.
 func (b *bench) rawArgon2() (line, error) {
-	p := b.app.Cfg.Hash
-	password, salt := []byte(b.password), make([]byte, p.SaltLen)
+	p := b.app.Cfg.Argon2
+	password, salt := []byte(b.password), make([]byte, account.DefaultHashParams.SaltLen)
 	workers := runtime.NumCPU()
 	s := load(b.ctx, workers, b.opt.Duration, func(context.Context, int) (int, string, error) {
-		argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, p.KeyLen)
+		argon2.IDKey(password, salt, p.Time, p.Memory, p.Threads, account.DefaultHashParams.KeyLen)
 		return http.StatusOK, "", nil
 	})
 	b.argon2Rate = s.rate()

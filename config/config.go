@@ -15,7 +15,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"xtraauth/account"
 )
 
 // Config is every setting, parsed.
@@ -41,8 +40,15 @@ type Config struct {
 	AuditRetention time.Duration
 	AdminLogin     string
 	AdminPassword  string
-	Hash           account.HashParams
+	Argon2         Argon2
 	Integrations   Integrations
+}
+
+// Argon2 is the cost of password hashing (the parts a hash records).
+type Argon2 struct {
+	Memory  uint32 // KiB
+	Time    uint32 // passes
+	Threads uint8  // lanes
 }
 
 type setting struct {
@@ -81,14 +87,14 @@ var settings = []setting{
 	{"XTRA_AUDIT_RETENTION", "90d", "how long audit events are kept", durationTo(func(c *Config) *time.Duration { return &c.AuditRetention })},
 	{"XTRA_ADMIN_LOGIN", "admin", "login of the super admin made on first start", func(c *Config, v string) error { c.AdminLogin = v; return nil }},
 	{"XTRA_ADMIN_PASSWORD", "", "its password (else generated and printed once)", func(c *Config, v string) error { c.AdminPassword = v; return nil }},
-	{"XTRA_ARGON2_MEMORY", "65536", "argon2id memory in KiB", uintTo(func(c *Config) *uint32 { return &c.Hash.Memory })},
-	{"XTRA_ARGON2_TIME", "3", "argon2id passes", uintTo(func(c *Config) *uint32 { return &c.Hash.Time })},
+	{"XTRA_ARGON2_MEMORY", "65536", "argon2id memory in KiB", uintTo(func(c *Config) *uint32 { return &c.Argon2.Memory })},
+	{"XTRA_ARGON2_TIME", "3", "argon2id passes", uintTo(func(c *Config) *uint32 { return &c.Argon2.Time })},
 	{"XTRA_ARGON2_THREADS", "2", "argon2id lanes", func(c *Config, v string) error {
 		n, err := strconv.ParseUint(v, 10, 8)
 		if err != nil || n == 0 {
 			return fmt.Errorf("want a whole number from 1 to 255, got %q", v)
 		}
-		c.Hash.Threads = uint8(n)
+		c.Argon2.Threads = uint8(n)
 		return nil
 	}},
 }
@@ -123,7 +129,7 @@ func Load(fs *pflag.FlagSet, getenv func(string) string) (Config, error) {
 	if fs == nil {
 		fs = pflag.NewFlagSet("none", pflag.ContinueOnError)
 	}
-	c := Config{Hash: account.DefaultHashParams}
+	var c Config
 	for _, s := range allSettings {
 		v := s.def
 		if e := getenv(s.env); e != "" {

@@ -44,7 +44,7 @@ func TestDefaults(t *testing.T) {
 			"RedisCluster": len(c.RedisCluster), "SessionTTL": c.SessionTTL, "CaptchaAfter": c.CaptchaAfter,
 			"LockAfter": c.LockAfter, "LockFor": c.LockFor, "CaptchaTTL": c.CaptchaTTL, "OAuthTokenTTL": c.OAuthTokenTTL,
 			"TrustedProxies": len(c.TrustedProxies), "JWTSecret": c.JWTSecret, "LogFormat": c.LogFormat,
-			"AdminLogin": c.AdminLogin, "AdminPassword": c.AdminPassword, "Hash": c.Hash,
+			"AdminLogin": c.AdminLogin, "AdminPassword": c.AdminPassword, "Argon2": c.Argon2,
 		}
 		want := map[string]any{
 			"Addr": ":8081", "DataDir": "./data", "DatabaseURL": "", "RedisURL": "",
@@ -58,8 +58,8 @@ func TestDefaults(t *testing.T) {
 				t.Errorf("flags=%v: %s is %v, want %v", withFlags, k, got[k], w)
 			}
 		}
-		if c.Hash.Memory != 65536 || c.Hash.Time != 3 || c.Hash.Threads != 2 {
-			t.Fatalf("hash params %+v", c.Hash)
+		if c.Argon2.Memory != 65536 || c.Argon2.Time != 3 || c.Argon2.Threads != 2 {
+			t.Fatalf("hash params %+v", c.Argon2)
 		}
 	}
 }
@@ -95,9 +95,9 @@ func TestFromEnv(t *testing.T) {
 		{"XTRA_LOG_FORMAT", "json", func(c config.Config) bool { return c.LogFormat == "json" }},
 		{"XTRA_ADMIN_LOGIN", "root", func(c config.Config) bool { return c.AdminLogin == "root" }},
 		{"XTRA_ADMIN_PASSWORD", "pw", func(c config.Config) bool { return c.AdminPassword == "pw" }},
-		{"XTRA_ARGON2_MEMORY", "1024", func(c config.Config) bool { return c.Hash.Memory == 1024 }},
-		{"XTRA_ARGON2_TIME", "1", func(c config.Config) bool { return c.Hash.Time == 1 }},
-		{"XTRA_ARGON2_THREADS", "4", func(c config.Config) bool { return c.Hash.Threads == 4 }},
+		{"XTRA_ARGON2_MEMORY", "1024", func(c config.Config) bool { return c.Argon2.Memory == 1024 }},
+		{"XTRA_ARGON2_TIME", "1", func(c config.Config) bool { return c.Argon2.Time == 1 }},
+		{"XTRA_ARGON2_THREADS", "4", func(c config.Config) bool { return c.Argon2.Threads == 4 }},
 	}
 	for _, tt := range tests {
 		t.Run(tt.env+"="+tt.value, func(t *testing.T) {

@@ -89,7 +89,7 @@ func Config(t testing.TB) config.Config {
 		t.Fatal(err)
 	}
 	cfg.DataDir = t.TempDir()
-	cfg.Hash = CheapHash
+	cfg.Argon2 = config.Argon2{Memory: CheapHash.Memory, Time: CheapHash.Time, Threads: CheapHash.Threads}
 	return cfg
 }
 
