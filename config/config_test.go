@@ -9,7 +9,6 @@ import (
 
 	"github.com/spf13/pflag"
 
-	"xtraauth/account"
 	"xtraauth/config"
 )
 
@@ -51,7 +50,7 @@ func TestDefaults(t *testing.T) {
 			"RedisCluster": 0, "SessionTTL": 24 * time.Hour, "CaptchaAfter": 2,
 			"LockAfter": 5, "LockFor": 2 * time.Hour, "CaptchaTTL": 5 * time.Minute, "OAuthTokenTTL": 12 * time.Hour,
 			"TrustedProxies": 0, "JWTSecret": "", "LogFormat": "text",
-			"AdminLogin": "admin", "AdminPassword": "", "Hash": account.DefaultHashParams,
+			"AdminLogin": "admin", "AdminPassword": "", "Argon2": config.Argon2{Memory: 65536, Time: 3, Threads: 2},
 		}
 		for k, w := range want {
 			if !reflect.DeepEqual(got[k], w) {
