@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"xtraauth/fault"
 	"xtraauth/store"
 )
 
@@ -19,20 +20,12 @@ const (
 	MaxPasswordLen = 1024
 )
 
-// Errors a caller can cause; handlers map them to statuses.
-var (
-	ErrInvalid   = errors.New("invalid input")
-	ErrForbidden = errors.New("forbidden")
-)
+// ErrForbidden refuses a change the actor may not make.
+var ErrForbidden = fault.New(fault.Forbidden, "Forbidden")
 
-// InvalidError names what is wrong with an input.
-type InvalidError struct{ Reason string }
-
-func (e *InvalidError) Error() string { return e.Reason }
-func (e *InvalidError) Unwrap() error { return ErrInvalid }
-
+// invalid names what is wrong with an input.
 func invalid(format string, args ...any) error {
-	return &InvalidError{Reason: fmt.Sprintf(format, args...)}
+	return fault.New(fault.Invalid, fmt.Sprintf(format, args...))
 }
 
 // TenantGetter checks that a tenant a user is put in exists.

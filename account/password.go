@@ -11,12 +11,18 @@ import (
 	"time"
 
 	"golang.org/x/crypto/argon2"
+
+	"xtraauth/fault"
+
 	"golang.org/x/crypto/bcrypt"
 )
 
 // ErrBusy means every hashing slot stayed taken for the whole wait: the
 // caller answers 503 with Retry-After instead of queueing without bound.
-var ErrBusy = errors.New("password hashing pool is busy")
+var ErrBusy = fault.After(fault.Busy, "Service Unavailable", busyRetry)
+
+// busyRetry is when a client refused for a busy pool should try again.
+const busyRetry = 2 * time.Second
 
 // ErrBadHash means a stored hash is in no format we know.
 var ErrBadHash = errors.New("unrecognised password hash")

@@ -4,11 +4,12 @@ import (
 	"context"
 	"errors"
 
+	"xtraauth/fault"
 	"xtraauth/store"
 )
 
 // ErrWrongOldPassword refuses a password change whose old_password is wrong.
-var ErrWrongOldPassword = errors.New("wrong old password")
+var ErrWrongOldPassword = fault.New(fault.Forbidden, "Wrong Old Password")
 
 const maxFieldLen = 255
 

@@ -23,24 +23,28 @@ import (
 	"time"
 
 	"xtraauth/account"
+	"xtraauth/fault"
 	"xtraauth/store"
 )
 
-// Refusals a caller can cause; handlers map them to statuses.
+// Refusals a caller can cause.
 var (
-	ErrOff            = errors.New("approvals of this kind are not turned on")
-	ErrAlreadyDecided = errors.New("already decided")
-	ErrAlreadyClaimed = errors.New("already claimed")
-	ErrExpired        = errors.New("expired")
-	ErrNotApproved    = errors.New("not approved")
-	ErrNothingToClaim = errors.New("nothing to claim")
-	ErrOwnRequest     = errors.New("an admin cannot decide their own request")
+	ErrOff            = fault.New(fault.NotFound, "Not Found") // approvals of this kind are not turned on
+	ErrAlreadyDecided = fault.New(fault.Conflict, "Already Decided")
+	ErrAlreadyClaimed = fault.New(fault.Conflict, "Already Claimed")
+	ErrExpired        = fault.New(fault.Conflict, "Expired")
+	ErrNotApproved    = fault.New(fault.Conflict, "Not Approved")
+	ErrNothingToClaim = fault.New(fault.Conflict, "Nothing To Claim")
+	ErrOwnRequest     = fault.New(fault.Forbidden, "Cannot Decide Own Request")
 )
 
 // RateLimitedError refuses an unlock request past the per-address limit.
 type RateLimitedError struct{ RetryAfter time.Duration }
 
-func (e *RateLimitedError) Error() string { return "too many unlock requests" }
+func (e *RateLimitedError) Error() string             { return "too many unlock requests" }
+func (e *RateLimitedError) Kind() fault.Kind          { return fault.RateLimited }
+func (e *RateLimitedError) Public() string            { return "Too Many Requests" }
+func (e *RateLimitedError) TryAgainIn() time.Duration { return e.RetryAfter }
 
 // Limits.
 const (
@@ -142,7 +146,7 @@ func (s *Service) PlatformName() string {
 func (s *Service) Wait() { s.async.Wait() }
 
 func invalid(format string, args ...any) error {
-	return &account.InvalidError{Reason: fmt.Sprintf(format, args...)}
+	return fault.New(fault.Invalid, fmt.Sprintf(format, args...))
 }
 
 // RequestUnlock accepts a self-service unlock request. Its answer and its

@@ -4,13 +4,14 @@ import (
 	"context"
 	"errors"
 
+	"xtraauth/fault"
 	"xtraauth/oauth"
 	"xtraauth/session"
 	"xtraauth/store"
 )
 
 // ErrUnauthenticated means a credential names no live session, key or token.
-var ErrUnauthenticated = errors.New("not authenticated")
+var ErrUnauthenticated = fault.New(fault.Unauthenticated, "Not Authorized")
 
 // How a principal proved who it is.
 const (

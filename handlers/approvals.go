@@ -1,9 +1,7 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
-	"strconv"
 
 	"github.com/labstack/echo/v4"
 
@@ -15,19 +13,18 @@ import (
 // need an admin's decision, the decisions, and claiming an approved dev_key.
 type Approvals struct {
 	Approvals *approval.Service
-	Address   func(*http.Request) string
 }
 
 // Register adds the routes; unlock requests come from people who cannot
 // log in, the rest is behind auth.
-func (h *Approvals) Register(g *echo.Group, auth echo.MiddlewareFunc) {
-	g.POST("/unlock_requests", h.requestUnlock)
-	g.GET("/approvals", h.list, auth)
-	g.GET("/approvals/:id", h.get, auth)
-	g.DELETE("/approvals/:id", h.cancel, auth)
-	g.POST("/approvals/:id/approve", h.decide(true), auth, requireAdmin)
-	g.POST("/approvals/:id/reject", h.decide(false), auth, requireAdmin)
-	g.POST("/approvals/:id/claim", h.claim, auth)
+func (h *Approvals) Register(r routes) {
+	r.api.POST("/unlock_requests", h.requestUnlock)
+	r.api.GET("/approvals", h.list, r.auth)
+	r.api.GET("/approvals/:id", h.get, r.auth)
+	r.api.DELETE("/approvals/:id", h.cancel, r.auth)
+	r.api.POST("/approvals/:id/approve", h.decide(true), r.auth, requireAdmin)
+	r.api.POST("/approvals/:id/reject", h.decide(false), r.auth, requireAdmin)
+	r.api.POST("/approvals/:id/claim", h.claim, r.auth)
 }
 
 type approvalJSON struct {
@@ -67,30 +64,6 @@ func approvalData(c echo.Context, status int, msg string, a store.Approval) erro
 	return c.JSON(status, body)
 }
 
-// approvalError gives the approval service's refusals their wire errors.
-func approvalError(err error) error {
-	var limited *approval.RateLimitedError
-	switch {
-	case errors.As(err, &limited):
-		s := int64(limited.RetryAfter.Seconds())
-		return &Error{Status: http.StatusTooManyRequests, Text: "Too Many Requests",
-			Fields: map[string]any{"retry_after": s}, Header: map[string]string{"Retry-After": strconv.FormatInt(s, 10)}}
-	case errors.Is(err, approval.ErrOff):
-		return errNotFound
-	case errors.Is(err, approval.ErrOwnRequest):
-		return newError(http.StatusForbidden, "Cannot Decide Own Request")
-	}
-	for sentinel, msg := range map[error]string{
-		approval.ErrAlreadyDecided: "Already Decided", approval.ErrAlreadyClaimed: "Already Claimed",
-		approval.ErrExpired: "Expired", approval.ErrNotApproved: "Not Approved", approval.ErrNothingToClaim: "Nothing To Claim",
-	} {
-		if errors.Is(err, sentinel) {
-			return newError(http.StatusConflict, msg)
-		}
-	}
-	return err
-}
-
 type unlockRequestBody struct {
 	Login    text `json:"login"`
 	Username text `json:"username"`
@@ -111,9 +84,9 @@ func (h *Approvals) requestUnlock(c echo.Context) error {
 	if login == "" {
 		login = b.Username
 	}
-	err := h.Approvals.RequestUnlock(c.Request().Context(), string(login), string(b.Reason), h.Address(c.Request()))
+	err := h.Approvals.RequestUnlock(c.Request().Context(), string(login), string(b.Reason), c.RealIP())
 	if err != nil {
-		return approvalError(err)
+		return err
 	}
 	return c.JSON(http.StatusAccepted, map[string]any{"code": http.StatusAccepted, "text": "Accepted", "message": "Accepted"})
 }
@@ -151,9 +124,9 @@ func (h *Approvals) cancel(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	a, err := h.Approvals.Cancel(c.Request().Context(), principal(c).User, id, h.Address(c.Request()))
+	a, err := h.Approvals.Cancel(c.Request().Context(), principal(c).User, id, c.RealIP())
 	if err != nil {
-		return approvalError(err)
+		return err
 	}
 	return approvalData(c, http.StatusOK, "", a)
 }
@@ -172,9 +145,9 @@ func (h *Approvals) decide(approve bool) echo.HandlerFunc {
 		if err := decodeOptionalBody(c, &b); err != nil {
 			return err
 		}
-		a, err := h.Approvals.Decide(c.Request().Context(), principal(c).User, id, approve, string(b.Remark), h.Address(c.Request()))
+		a, err := h.Approvals.Decide(c.Request().Context(), principal(c).User, id, approve, string(b.Remark), c.RealIP())
 		if err != nil {
-			return approvalError(err)
+			return err
 		}
 		return approvalData(c, http.StatusOK, "", a)
 	}
@@ -185,9 +158,9 @@ func (h *Approvals) claim(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	k, err := h.Approvals.Claim(c.Request().Context(), principal(c).User, id, h.Address(c.Request()))
+	k, err := h.Approvals.Claim(c.Request().Context(), principal(c).User, id, c.RealIP())
 	if err != nil {
-		return approvalError(err)
+		return err
 	}
 	return c.JSON(http.StatusOK, map[string]any{"code": http.StatusOK, "data": map[string]any{
 		"id": k.ID, "label": k.Label, "dev_key": k.Key, "created_at": timeOut(&k.CreatedAt),

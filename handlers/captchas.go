@@ -1,7 +1,6 @@
 package handlers
 
 import (
-	"errors"
 	"net/http"
 	"strconv"
 
@@ -18,27 +17,21 @@ import (
 type Captchas struct {
 	Captchas *captcha.Service
 	Lockout  *lockout.Lockout
-	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
 }
 
 // Register adds the routes; captchas are for people not yet logged in.
-func (h *Captchas) Register(g *echo.Group) {
-	g.GET("/captchas", h.create)
-	g.GET("/captchas/:id", h.show)
+func (h *Captchas) Register(r routes) {
+	r.api.GET("/captchas", h.create)
+	r.api.GET("/captchas/:id", h.show)
 }
 
 // create answers alike for known and unknown logins: the binding is just
 // the lower-cased login.
 func (h *Captchas) create(c echo.Context) error {
 	ctx := c.Request().Context()
-	addr := h.Address(c.Request())
-	err := h.Lockout.AllowCaptcha(ctx, addr)
-	var locked *lockout.LockedError
-	if errors.As(err, &locked) {
-		return tooManyRequests(locked)
-	}
-	if err != nil {
+	addr := c.RealIP()
+	if err := h.Lockout.AllowCaptcha(ctx, addr); err != nil {
 		return err
 	}
 	login := c.QueryParam("login")
@@ -70,10 +63,4 @@ func (h *Captchas) show(c echo.Context) error {
 	}
 	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	return c.Blob(http.StatusOK, contentType, data)
-}
-
-func tooManyRequests(l *lockout.LockedError) *Error {
-	s := l.RetryAfterSeconds()
-	return &Error{Status: http.StatusTooManyRequests, Text: "Too Many Requests",
-		Fields: map[string]any{"retry_after": s}, Header: map[string]string{"Retry-After": strconv.FormatInt(s, 10)}}
 }

@@ -18,14 +18,13 @@ import (
 type DevKeys struct {
 	Accounts  *account.Service
 	Approvals *approval.Service
-	Address   func(*http.Request) string
 }
 
 // Register adds the routes behind auth.
-func (h *DevKeys) Register(g *echo.Group, auth echo.MiddlewareFunc) {
-	g.GET("/dev_keys", h.list, auth)
-	g.POST("/dev_keys", h.create, auth)
-	g.DELETE("/dev_keys/:id", h.delete, auth)
+func (h *DevKeys) Register(r routes) {
+	r.api.GET("/dev_keys", h.list, r.auth)
+	r.api.POST("/dev_keys", h.create, r.auth)
+	r.api.DELETE("/dev_keys/:id", h.delete, r.auth)
 }
 
 type devKeyJSON struct {
@@ -82,7 +81,7 @@ type devKeyBody struct {
 // origin tells the account service who changes keys, for the audit trail.
 func (h *DevKeys) origin(c echo.Context) context.Context {
 	return account.WithOrigin(c.Request().Context(),
-		account.Origin{Login: principal(c).User.Login, Address: h.Address(c.Request())})
+		account.Origin{Login: principal(c).User.Login, Address: c.RealIP()})
 }
 
 func (h *DevKeys) create(c echo.Context) error {
@@ -95,9 +94,9 @@ func (h *DevKeys) create(c echo.Context) error {
 		return err
 	}
 	if me := principal(c).User; !me.IsSuper && h.Approvals.Enabled(store.ApprovalDevKey) {
-		a, err := h.Approvals.RequestDevKey(c.Request().Context(), me, string(b.Label), string(b.Reason), h.Address(c.Request()))
+		a, err := h.Approvals.RequestDevKey(c.Request().Context(), me, string(b.Label), string(b.Reason), c.RealIP())
 		if err != nil {
-			return approvalError(err)
+			return err
 		}
 		return approvalData(c, http.StatusAccepted, "Approval Required", a)
 	}

@@ -9,6 +9,7 @@ import (
 
 	"xtraauth/credential"
 	"xtraauth/dms"
+	"xtraauth/fault"
 	"xtraauth/login"
 	"xtraauth/metrics"
 	"xtraauth/session"
@@ -22,7 +23,6 @@ type DMS struct {
 	Sessions *session.Manager
 	Resolver *credential.Resolver
 	Tokens   *dms.Tokens
-	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
 	Cookies  cookies
 }
@@ -36,18 +36,16 @@ const dmsPrefix = "/v1/dms/"
 
 // The DMS messages for a missing and for a bad token.
 var (
-	errNoDMSToken  = &Error{Status: http.StatusUnauthorized, Text: "can not find dms-token", bare: true}
-	errBadDMSToken = &Error{Status: http.StatusUnauthorized, Text: "invalid or expired jwt", bare: true}
-	errNoRefresh   = newError(http.StatusUnauthorized, "refresh token not found or expired")
+	errNoDMSToken  = &Error{Status: http.StatusUnauthorized, Kind: fault.Unauthenticated, Text: "can not find dms-token"}
+	errBadDMSToken = &Error{Status: http.StatusUnauthorized, Kind: fault.Unauthenticated, Text: "invalid or expired jwt"}
 )
 
 // Register adds the routes.
-func (h *DMS) Register(e *echo.Echo) {
-	g := e.Group("/v1/dms")
-	g.POST("/sessions", h.create)
-	g.POST("/sessions/refresh", h.refresh)
-	g.GET("/sessions/user", h.user, h.authenticate)
-	g.DELETE("/sessions", h.delete, h.authenticate)
+func (h *DMS) Register(r routes) {
+	r.dms.POST("/sessions", h.create)
+	r.dms.POST("/sessions/refresh", h.refresh)
+	r.dms.GET("/sessions/user", h.user, h.authenticate)
+	r.dms.DELETE("/sessions", h.delete, h.authenticate)
 }
 
 type dmsLoginBody struct {
@@ -69,10 +67,7 @@ func (h *DMS) create(c echo.Context) error {
 	if b.Session.Password == "" && b.Session.Username != "" {
 		return badRequest("password is required")
 	}
-	res, err := logIn(c, h.Login, h.Metrics, body, h.Address(c.Request()), session.KindDMS)
-	if errors.Is(err, login.ErrWrongCredentials) {
-		return newError(http.StatusUnauthorized, errWrongCredentials.Text)
-	}
+	res, err := logIn(c, h.Login, h.Metrics, body, c.RealIP(), session.KindDMS)
 	if err != nil {
 		return failClosed(err)
 	}
@@ -91,16 +86,13 @@ func (h *DMS) create(c echo.Context) error {
 func (h *DMS) refresh(c echo.Context) error {
 	ck, err := c.Cookie(DMSRefreshCookie)
 	if err != nil || ck.Value == "" {
-		return errNoRefresh
+		return login.ErrNoRefresh
 	}
 	digest, ok := h.Resolver.SessionDigest(ck.Value)
 	if !ok {
-		return errNoRefresh
+		return login.ErrNoRefresh
 	}
 	res, err := h.Login.Refresh(c.Request().Context(), digest, session.KindDMS)
-	if errors.Is(err, login.ErrNoRefresh) {
-		return errNoRefresh
-	}
 	if err != nil {
 		return failClosed(err)
 	}
@@ -167,15 +159,18 @@ func (h *DMS) delete(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"code": 0, "message": "ok"})
 }
 
-// dmsBody renders an error in DMS's shape: {"code":N,"message":"..."}, or
-// just {"message":"..."} for its token errors.
-func dmsBody(e *Error) map[string]any {
-	if e.bare {
-		return map[string]any{"message": e.Text}
-	}
-	body := map[string]any{"code": e.Status, "message": e.Text}
-	for k, v := range e.Fields {
-		body[k] = v
-	}
-	return body
+// dmsDoor answers as DMS does: {"code":N,"message":"..."}, or just
+// {"message":"..."} for a missing or bad token; a wrong password is 401.
+var dmsDoor = &door{
+	statuses: map[fault.Kind]int{fault.WrongCredentials: http.StatusUnauthorized},
+	body: func(e *Error) map[string]any {
+		if e.Kind == fault.Unauthenticated {
+			return map[string]any{"message": e.Text}
+		}
+		body := map[string]any{"code": e.Status, "message": e.Text}
+		for k, v := range e.Fields {
+			body[k] = v
+		}
+		return body
+	},
 }

@@ -5,28 +5,24 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 
-	"xtraauth/account"
-	"xtraauth/credential"
-	"xtraauth/lockout"
-	"xtraauth/login"
+	"xtraauth/fault"
 	"xtraauth/metrics"
-	"xtraauth/oauth"
-	"xtraauth/store"
 )
 
-// Error is the one wire error of the API: a status, the text users see,
-// extra fields of the body, headers, and a private cause for the log.
+// Error is the one wire error of the API: a status, the kind of failure,
+// the text users see, extra fields of the body, headers, and a private
+// cause for the log. Domain packages say their failures as faults
+// (package fault); handlers make Errors only of HTTP's own refusals.
 type Error struct {
 	Status int
+	Kind   fault.Kind
 	Text   string
 	Fields map[string]any
 	Header map[string]string
 	Cause  error
-	bare   bool // DMS token errors are {"message":"..."} alone
 }
 
 func (e *Error) Error() string { return e.Text }
@@ -36,89 +32,81 @@ func newError(status int, text string) *Error { return &Error{Status: status, Te
 
 // Errors with fixed texts, as XSwitch clients know them.
 var (
-	errNotAuthorized    = newError(http.StatusUnauthorized, "Not Authorized")
-	errForbidden        = newError(http.StatusForbidden, "Forbidden")
-	errWrongCredentials = newError(http.StatusForbidden, "Wrong username or password")
-	errNoSession        = newError(http.StatusNotFound, "Session Does Not Exist")
-	errNotFound         = newError(http.StatusNotFound, "Not Found")
-	errInternal         = newError(http.StatusInternalServerError, "Internal Error")
-	errUnavailable      = newError(http.StatusServiceUnavailable, "Service Unavailable")
+	errNotAuthorized = newError(http.StatusUnauthorized, "Not Authorized")
+	errForbidden     = newError(http.StatusForbidden, "Forbidden")
+	errNoSession     = newError(http.StatusNotFound, "Session Does Not Exist")
+	errNotFound      = newError(http.StatusNotFound, "Not Found")
+	errInternal      = newError(http.StatusInternalServerError, "Internal Error")
+	errUnavailable   = newError(http.StatusServiceUnavailable, "Service Unavailable")
 )
 
 func badRequest(text string) *Error { return newError(http.StatusBadRequest, text) }
 
-// toError maps any error to the wire error; unknown errors become 500
-// without their internals.
-func toError(err error) *Error {
+// statuses are the statuses of the kinds of fault on the XSwitch API;
+// other doors change some of them.
+var statuses = map[fault.Kind]int{
+	fault.Invalid: http.StatusBadRequest, fault.Unauthenticated: http.StatusUnauthorized,
+	fault.WrongCredentials: http.StatusForbidden, fault.Forbidden: http.StatusForbidden,
+	fault.NotFound: http.StatusNotFound, fault.Conflict: http.StatusConflict, fault.Captcha: http.StatusForbidden,
+	fault.Locked: http.StatusTooManyRequests, fault.RateLimited: http.StatusTooManyRequests,
+	fault.Busy: http.StatusServiceUnavailable,
+}
+
+// toError maps any error to the wire error on a door; unknown errors
+// become 500 without their internals.
+func toError(d *door, err error) *Error {
 	var e *Error
 	var he *echo.HTTPError
-	var inv *account.InvalidError
-	var locked *lockout.LockedError
-	switch {
-	case errors.As(err, &e):
+	if errors.As(err, &e) {
 		return e
-	case errors.As(err, &he):
+	}
+	if errors.As(err, &he) {
 		return &Error{Status: he.Code, Text: http.StatusText(he.Code), Cause: err}
-	case errors.As(err, &inv):
-		return badRequest(inv.Reason)
-	case errors.As(err, &locked):
-		s := locked.RetryAfterSeconds()
-		return &Error{Status: http.StatusTooManyRequests, Text: "Too Many Failed Attempts",
-			Fields: map[string]any{"retry_after": s}, Header: map[string]string{"Retry-After": strconv.FormatInt(s, 10)}}
-	case errors.Is(err, lockout.ErrCaptchaRequired):
-		return &Error{Status: http.StatusForbidden, Text: "Captcha Required", Fields: map[string]any{"captcha_required": true}}
-	case errors.Is(err, lockout.ErrWrongCaptcha):
-		return &Error{Status: http.StatusForbidden, Text: "Wrong Captcha", Fields: map[string]any{"captcha_required": true}}
-	case errors.Is(err, login.ErrWrongCredentials):
-		return errWrongCredentials
-	case errors.Is(err, credential.ErrUnauthenticated):
-		return errNotAuthorized
-	case errors.Is(err, account.ErrForbidden):
-		return errForbidden
-	case errors.Is(err, account.ErrWrongOldPassword):
-		return newError(http.StatusForbidden, "Wrong Old Password")
-	case errors.Is(err, account.ErrBusy):
-		return &Error{Status: http.StatusServiceUnavailable, Text: "Service Unavailable",
-			Header: map[string]string{"Retry-After": "2"}, Cause: err}
-	case errors.Is(err, oauth.ErrSudoNotAllowed):
-		return newError(http.StatusForbidden, "Sudo Not Allowed")
-	case errors.Is(err, oauth.ErrSudoNotFound):
-		return newError(http.StatusNotFound, "Sudo User Not Found")
-	case errors.Is(err, oauth.ErrTenant):
-		return newError(http.StatusForbidden, "Tenant Not Allowed")
-	case errors.Is(err, oauth.ErrBadSudo), errors.Is(err, oauth.ErrBadClientID),
-		errors.Is(err, oauth.ErrBadTenantCode), errors.Is(err, oauth.ErrBadTenantName):
-		return badRequest(err.Error())
-	case errors.Is(err, oauth.ErrInvalidClient):
-		return newError(http.StatusUnauthorized, "Invalid Client")
-	case errors.Is(err, oauth.ErrTokenNotFound):
-		return newError(http.StatusNotFound, "Token Does Not Exist")
-	case errors.Is(err, store.ErrNotFound):
-		return errNotFound
-	case errors.Is(err, store.ErrAlreadyExists):
-		return newError(http.StatusConflict, "Already Exists")
-	case errors.Is(err, store.ErrLastSuperAdmin):
-		return newError(http.StatusConflict, "The last enabled super admin cannot be disabled or deleted")
+	}
+	if f, ok := fault.As(err); ok {
+		return fromFault(d, f, err)
 	}
 	return &Error{Status: errInternal.Status, Text: errInternal.Text, Cause: err}
+}
+
+// fromFault is the wire error of a fault: its door's status, its text, and
+// what its kind adds — the captcha flag, when to try again.
+func fromFault(d *door, f fault.Error, cause error) *Error {
+	status, ok := d.statuses[f.Kind()]
+	if !ok {
+		status = statuses[f.Kind()]
+	}
+	e := &Error{Status: status, Kind: f.Kind(), Text: f.Public(), Cause: cause}
+	if f.Kind() == fault.Captcha {
+		e.Fields = map[string]any{"captcha_required": true}
+	}
+	if w, ok := f.(fault.Waiter); ok {
+		secs := fault.Seconds(w.TryAgainIn())
+		e.Header = map[string]string{"Retry-After": strconv.FormatInt(secs, 10)}
+		if f.Kind() != fault.Busy {
+			e.Fields = map[string]any{"retry_after": secs}
+		}
+	}
+	return e
 }
 
 // failClosed is for paths that check a secret: a store failure there is
 // 503, never a login that skipped a check.
 func failClosed(err error) error {
-	if e := toError(err); e.Status == http.StatusInternalServerError {
-		return &Error{Status: errUnavailable.Status, Text: errUnavailable.Text, Cause: err}
+	var e *Error
+	if _, isFault := fault.As(err); isFault || errors.As(err, &e) {
+		return err
 	}
-	return err
+	return &Error{Status: errUnavailable.Status, Text: errUnavailable.Text, Cause: err}
 }
 
-// errorHandler is Echo's HTTPErrorHandler: every error leaves as
-// {"code":N,"text":"...","message":"..."} with status N.
 // statusClientClosed is what the log and the metrics show for a request
 // whose client hung up before the answer, as nginx's 499.
 const statusClientClosed = 499
 
-func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+// errorHandler is Echo's HTTPErrorHandler: every error leaves in the shape
+// of the front door it came through (see door).
+func errorHandler(log *slog.Logger, doors *doors) echo.HTTPErrorHandler {
 	return func(err error, c echo.Context) {
 		if c.Response().Committed {
 			return
@@ -129,34 +117,19 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 			c.Response().WriteHeader(statusClientClosed)
 			return
 		}
-		e := toError(err)
+		d := doors.of(c)
+		e := toError(d, err)
 		if e.Status >= 500 {
 			log.Error("request failed", "method", metrics.Method(c.Request().Method), "route", c.Path(),
 				"status", e.Status, "err", err, "cause", e.Cause)
 		}
-		writeError(c, e)
+		h := c.Response().Header()
+		for k, v := range e.Header {
+			h.Set(k, v)
+		}
+		h.Set(echo.HeaderCacheControl, "no-store")
+		_ = c.JSON(e.Status, d.body(e))
 	}
-}
-
-func writeError(c echo.Context, e *Error) {
-	h := c.Response().Header()
-	for k, v := range e.Header {
-		h.Set(k, v)
-	}
-	h.Set(echo.HeaderCacheControl, "no-store")
-	switch path := c.Request().URL.Path; {
-	case strings.HasPrefix(path, dmsPrefix):
-		_ = c.JSON(e.Status, dmsBody(e))
-		return
-	case strings.HasPrefix(path, oauthPrefix):
-		_ = c.JSON(e.Status, oauthBody(e))
-		return
-	}
-	body := map[string]any{"code": e.Status, "text": e.Text, "message": e.Text}
-	for k, v := range e.Fields {
-		body[k] = v
-	}
-	_ = c.JSON(e.Status, body)
 }
 
 // ok is the body of deletes and updates.

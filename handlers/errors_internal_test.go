@@ -16,7 +16,7 @@ import (
 // and the metrics show 499, not an error and a 503.
 func TestClientGoneIsNoFailure(t *testing.T) {
 	var log strings.Builder
-	handle := errorHandler(slog.New(slog.NewTextHandler(&log, nil)))
+	handle := errorHandler(slog.New(slog.NewTextHandler(&log, nil)), &doors{})
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	req := httptest.NewRequest(http.MethodPost, "/api/sessions", nil).WithContext(ctx)

@@ -28,9 +28,9 @@ const (
 )
 
 // Register adds the route.
-func (h *ForwardAuth) Register(g *echo.Group) {
-	g.GET("/auth", h.check)
-	g.HEAD("/auth", h.check)
+func (h *ForwardAuth) Register(r routes) {
+	r.api.GET("/auth", h.check)
+	r.api.HEAD("/auth", h.check)
 }
 
 func (h *ForwardAuth) check(c echo.Context) error {
@@ -43,7 +43,7 @@ func (h *ForwardAuth) check(c echo.Context) error {
 		// Proxies pass on 401 and 403 only (nginx auth_request turns any
 		// other status into a 500), so a refused sudo (404 unknown user,
 		// 400 malformed) is 403 here, with its text.
-		if e := toError(err); e.Status != http.StatusUnauthorized && e.Status < http.StatusInternalServerError {
+		if e := toError(xswitchDoor, err); e.Status != http.StatusUnauthorized && e.Status < http.StatusInternalServerError {
 			return &Error{Status: http.StatusForbidden, Text: e.Text, Cause: err}
 		}
 		return err

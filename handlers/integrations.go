@@ -34,9 +34,9 @@ type Counter interface {
 const replayWindow = time.Hour
 
 // Register adds the routes.
-func (h *Integrations) Register(g *echo.Group, auth echo.MiddlewareFunc) {
-	g.GET("/integrations", h.list, auth, requireAdmin)
-	g.POST("/integrations/feishu/events", h.feishuEvent)
+func (h *Integrations) Register(r routes) {
+	r.api.GET("/integrations", h.list, r.auth, requireAdmin)
+	r.api.POST("/integrations/feishu/events", h.feishuEvent)
 }
 
 type integrationJSON struct {

@@ -19,10 +19,10 @@ type Locks struct {
 }
 
 // Register adds the routes behind auth; all are for admins.
-func (h *Locks) Register(g *echo.Group, auth echo.MiddlewareFunc) {
-	g.GET("/locks", h.list, auth, requireAdmin)
-	g.DELETE("/locks/:login", h.delete, auth, requireAdmin)
-	g.GET("/audit", h.audit, auth, requireAdmin)
+func (h *Locks) Register(r routes) {
+	r.api.GET("/locks", h.list, r.auth, requireAdmin)
+	r.api.DELETE("/locks/:login", h.delete, r.auth, requireAdmin)
+	r.api.GET("/audit", h.audit, r.auth, requireAdmin)
 }
 
 type lockJSON struct {

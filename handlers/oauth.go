@@ -9,7 +9,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"xtraauth/lockout"
+	"xtraauth/fault"
 	"xtraauth/metrics"
 	"xtraauth/oauth"
 	"xtraauth/store"
@@ -20,7 +20,6 @@ import (
 // /oauth2, and the admin API of clients.
 type OAuth struct {
 	OAuth   *oauth.Service
-	Address func(*http.Request) string
 	Metrics *metrics.Metrics
 }
 
@@ -28,20 +27,18 @@ type OAuth struct {
 const oauthPrefix = "/oauth2/"
 
 // Register adds the routes; clients are managed by admins behind auth.
-func (h *OAuth) Register(e *echo.Echo, auth echo.MiddlewareFunc) {
-	compat := e.Group("/api/oauth2/server")
-	compat.GET("/tokens", h.compatIssue)
-	compat.GET("/tokens/check", h.compatCheck)
-	compat.GET("/tokens/revoke", h.compatRevoke)
+func (h *OAuth) Register(r routes) {
+	r.api.GET("/oauth2/server/tokens", h.compatIssue)
+	r.api.GET("/oauth2/server/tokens/check", h.compatCheck)
+	r.api.GET("/oauth2/server/tokens/revoke", h.compatRevoke)
 
-	std := e.Group("/oauth2")
-	std.POST("/token", h.token)
-	std.POST("/introspect", h.introspect)
-	std.POST("/revoke", h.revoke)
+	r.oauth2.POST("/token", h.token)
+	r.oauth2.POST("/introspect", h.introspect)
+	r.oauth2.POST("/revoke", h.revoke)
 
-	e.GET("/api/oauth2/clients", h.listClients, auth, requireAdmin)
-	e.POST("/api/oauth2/clients", h.createClient, auth, requireAdmin)
-	e.DELETE("/api/oauth2/clients/:id", h.deleteClient, auth, requireAdmin)
+	r.api.GET("/oauth2/clients", h.listClients, r.auth, requireAdmin)
+	r.api.POST("/oauth2/clients", h.createClient, r.auth, requireAdmin)
+	r.api.DELETE("/oauth2/clients/:id", h.deleteClient, r.auth, requireAdmin)
 }
 
 func noStore(c echo.Context) {
@@ -62,7 +59,7 @@ func (h *OAuth) compatIssue(c echo.Context) error {
 	if c.QueryParam("grant_type") != "client_credentials" {
 		return badRequest("grant_type must be client_credentials")
 	}
-	t, err := h.OAuth.Issue(c.Request().Context(), c.QueryParam("client_id"), c.QueryParam("client_secret"), h.Address(c.Request()))
+	t, err := h.OAuth.Issue(c.Request().Context(), c.QueryParam("client_id"), c.QueryParam("client_secret"), c.RealIP())
 	h.Metrics.Login("oauth", outcome(err))
 	if err != nil {
 		return failClosed(err)
@@ -124,7 +121,7 @@ func (h *OAuth) token(c echo.Context) error {
 	if form["grant_type"] != "client_credentials" {
 		return oauthError(http.StatusBadRequest, "unsupported_grant_type", "only client_credentials is supported")
 	}
-	t, err := h.OAuth.Issue(c.Request().Context(), id, secret, h.Address(c.Request()))
+	t, err := h.OAuth.Issue(c.Request().Context(), id, secret, c.RealIP())
 	h.Metrics.Login("oauth", outcome(err))
 	if err != nil {
 		return oauthClientError(c, err)
@@ -141,7 +138,7 @@ func (h *OAuth) authClient(c echo.Context) (map[string]string, string, error) {
 	if err != nil {
 		return nil, "", err
 	}
-	if _, err := h.OAuth.Authenticate(c.Request().Context(), id, secret, h.Address(c.Request())); err != nil {
+	if _, err := h.OAuth.Authenticate(c.Request().Context(), id, secret, c.RealIP()); err != nil {
 		return nil, "", oauthClientError(c, err)
 	}
 	return form, id, nil
@@ -184,19 +181,11 @@ func (h *OAuth) revoke(c echo.Context) error {
 	return c.NoContent(http.StatusOK)
 }
 
-// oauthClientError maps a failed client authentication to RFC 6749 5.2.
+// oauthClientError is a failed client authentication: with HTTP Basic,
+// RFC 6749 5.2 asks for WWW-Authenticate beside the 401.
 func oauthClientError(c echo.Context, err error) error {
-	var locked *lockout.LockedError
-	switch {
-	case errors.Is(err, oauth.ErrInvalidClient):
-		if _, _, basic := c.Request().BasicAuth(); basic {
-			c.Response().Header().Set("WWW-Authenticate", `Basic realm="xtraauth"`)
-		}
-		return oauthError(http.StatusUnauthorized, "invalid_client", "client authentication failed")
-	case errors.As(err, &locked):
-		e := oauthError(http.StatusTooManyRequests, "invalid_client", "too many failed attempts")
-		e.Header = map[string]string{"Retry-After": strconv.FormatInt(locked.RetryAfterSeconds(), 10)}
-		return e
+	if _, _, basic := c.Request().BasicAuth(); basic && errors.Is(err, oauth.ErrInvalidClient) {
+		c.Response().Header().Set("WWW-Authenticate", `Basic realm="xtraauth"`)
 	}
 	return failClosed(err)
 }
@@ -205,16 +194,25 @@ func oauthError(status int, code, description string) *Error {
 	return &Error{Status: status, Text: description, Fields: map[string]any{"error": code}}
 }
 
-// oauthBody renders an error as RFC 6749 5.2 does.
-func oauthBody(e *Error) map[string]any {
-	code, _ := e.Fields["error"].(string)
-	if code == "" {
-		code = "server_error"
-		if e.Status < http.StatusInternalServerError {
-			code = "invalid_request" // malformed bodies, unknown routes, wrong methods
-		}
+// oauthDoor answers as RFC 6749 5.2 does: {"error","error_description"}.
+var oauthDoor = &door{body: func(e *Error) map[string]any {
+	code, description := oauthCode(e)
+	return map[string]any{"error": code, "error_description": description}
+}}
+
+func oauthCode(e *Error) (code, description string) {
+	if code, ok := e.Fields["error"].(string); ok {
+		return code, e.Text
 	}
-	return map[string]any{"error": code, "error_description": e.Text}
+	switch {
+	case e.Kind == fault.Unauthenticated:
+		return "invalid_client", "client authentication failed"
+	case e.Kind == fault.Locked:
+		return "invalid_client", "too many failed attempts"
+	case e.Status >= http.StatusInternalServerError:
+		return "server_error", e.Text
+	}
+	return "invalid_request", e.Text // malformed bodies, unknown routes, wrong methods
 }
 
 type clientJSON struct {

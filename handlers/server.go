@@ -61,7 +61,8 @@ type Deps struct {
 func New(d Deps) *echo.Echo {
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
-	e.HTTPErrorHandler = errorHandler(d.Log)
+	ds := &doors{}
+	e.HTTPErrorHandler = errorHandler(d.Log, ds)
 	address := func(r *http.Request) string { return d.Address.Of(r.RemoteAddr, r.Header.Values("X-Forwarded-For")) }
 	e.IPExtractor = address
 	jar := cookies{proxies: d.Address, httpsURL: d.HTTPSURL}
@@ -78,26 +79,25 @@ func New(d Deps) *echo.Echo {
 		return ok(c)
 	})
 
-	api := e.Group("/api")
-	(&Sessions{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Address: address, Metrics: d.Metrics}).Register(api)
-	// Authentication is a route middleware, not a group one: Echo answers
-	// unknown paths of a group with middleware through that middleware,
-	// which would turn 404 and 405 into 401.
-	auth := authenticate(d.Resolver)
-	(&Users{Accounts: d.Accounts, Address: address}).Register(api, auth)
-	(&DevKeys{Accounts: d.Accounts, Approvals: d.Approvals, Address: address}).Register(api, auth)
-	(&Approvals{Approvals: d.Approvals, Address: address}).Register(api, auth)
-	(&Integrations{Set: d.Integrations, Store: d.Statuses, Approvals: d.Approvals, Callback: d.Callback,
-		Replays: d.Counters, Log: d.Log}).Register(api, auth)
-	(&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Address: address, Metrics: d.Metrics}).Register(api)
-	(&Locks{Lockout: d.Lockout, Audit: d.Audit}).Register(api, auth)
-	(&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Address: address,
-		Metrics: d.Metrics, Cookies: jar}).Register(e)
-	(&OAuth{OAuth: d.OAuth, Address: address, Metrics: d.Metrics}).Register(e, auth)
-	(&Tenants{OAuth: d.OAuth}).Register(api, auth)
-	(&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address}).Register(api)
-	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Accounts: d.Accounts, Address: address,
-		Metrics: d.Metrics, Cookies: jar, Now: d.Now}).Register(e, auth)
+	r := newRoutes(e, ds, authenticate(d.Resolver))
+	for _, resource := range []interface{ Register(routes) }{
+		&Sessions{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Metrics: d.Metrics},
+		&Users{Accounts: d.Accounts},
+		&DevKeys{Accounts: d.Accounts, Approvals: d.Approvals},
+		&Approvals{Approvals: d.Approvals},
+		&Integrations{Set: d.Integrations, Store: d.Statuses, Approvals: d.Approvals, Callback: d.Callback,
+			Replays: d.Counters, Log: d.Log},
+		&Captchas{Captchas: d.Captchas, Lockout: d.Lockout, Metrics: d.Metrics},
+		&Locks{Lockout: d.Lockout, Audit: d.Audit},
+		&DMS{Login: d.Login, Sessions: d.Sessions, Resolver: d.Resolver, Tokens: d.DMS, Metrics: d.Metrics, Cookies: jar},
+		&OAuth{OAuth: d.OAuth, Metrics: d.Metrics},
+		&Tenants{OAuth: d.OAuth},
+		&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address},
+		&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Accounts: d.Accounts, Metrics: d.Metrics,
+			Cookies: jar, Now: d.Now},
+	} {
+		resource.Register(r)
+	}
 	return e
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"xtraauth/account"
 	"xtraauth/credential"
+	"xtraauth/fault"
 	"xtraauth/lockout"
 	"xtraauth/login"
 	"xtraauth/metrics"
@@ -21,14 +22,13 @@ type Sessions struct {
 	Login    *login.Service
 	Sessions *session.Manager
 	Resolver *credential.Resolver
-	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
 }
 
 // Register adds the routes.
-func (h *Sessions) Register(g *echo.Group) {
-	g.POST("/sessions", h.create)
-	g.DELETE("/sessions", h.delete)
+func (h *Sessions) Register(r routes) {
+	r.api.POST("/sessions", h.create)
+	r.api.DELETE("/sessions", h.delete)
 }
 
 type loginBody struct {
@@ -73,7 +73,7 @@ func (h *Sessions) create(c echo.Context) error {
 	if err := decodeBody(c, &body); err != nil {
 		return err
 	}
-	res, err := logIn(c, h.Login, h.Metrics, body, h.Address(c.Request()), session.KindXSwitch)
+	res, err := logIn(c, h.Login, h.Metrics, body, c.RealIP(), session.KindXSwitch)
 	if err != nil {
 		return failClosed(err)
 	}
@@ -123,7 +123,7 @@ func (h *Sessions) delete(c echo.Context) error {
 		return errCSRF
 	}
 	digest, found := h.Resolver.SessionDigest(p.Token)
-	err := store.ErrNotFound
+	var err error = store.ErrNotFound
 	if found {
 		err = h.Sessions.End(c.Request().Context(), digest)
 	}
@@ -138,7 +138,6 @@ func (h *Sessions) delete(c echo.Context) error {
 
 // outcome names a login's result for metrics.
 func outcome(err error) string {
-	var locked *lockout.LockedError
 	switch {
 	case err == nil:
 		return "success"
@@ -148,7 +147,7 @@ func outcome(err error) string {
 		return "captcha_required"
 	case errors.Is(err, lockout.ErrWrongCaptcha):
 		return "wrong_captcha"
-	case errors.As(err, &locked):
+	case fault.Is(err, fault.Locked):
 		return "locked"
 	}
 	return "error"

@@ -16,9 +16,9 @@ type Tenants struct {
 }
 
 // Register adds the routes behind auth; all are for admins.
-func (h *Tenants) Register(g *echo.Group, auth echo.MiddlewareFunc) {
-	g.GET("/tenants", h.list, auth, requireAdmin)
-	g.POST("/tenants", h.create, auth, requireAdmin)
+func (h *Tenants) Register(r routes) {
+	r.api.GET("/tenants", h.list, r.auth, requireAdmin)
+	r.api.POST("/tenants", h.create, r.auth, requireAdmin)
 }
 
 type tenantJSON struct {

@@ -17,17 +17,16 @@ const maxPerPage = 1000
 // Users serves /api/users in the shapes of the XSwitch front-end.
 type Users struct {
 	Accounts *account.Service
-	Address  func(*http.Request) string
 }
 
 // Register adds the routes behind auth.
-func (h *Users) Register(g *echo.Group, auth echo.MiddlewareFunc) {
-	g.GET("/users", h.list, auth)
-	g.GET("/users/me", h.me, auth)
-	g.GET("/users/:id", h.get, auth)
-	g.POST("/users", h.create, auth, requireAdmin)
-	g.PUT("/users/:id", h.update, auth)
-	g.DELETE("/users/:id", h.delete, auth, requireAdmin)
+func (h *Users) Register(r routes) {
+	r.api.GET("/users", h.list, r.auth)
+	r.api.GET("/users/me", h.me, r.auth)
+	r.api.GET("/users/:id", h.get, r.auth)
+	r.api.POST("/users", h.create, r.auth, requireAdmin)
+	r.api.PUT("/users/:id", h.update, r.auth)
+	r.api.DELETE("/users/:id", h.delete, r.auth, requireAdmin)
 }
 
 type userJSON struct {
@@ -201,7 +200,7 @@ func (h *Users) update(c echo.Context) error {
 		return err
 	}
 	p := principal(c)
-	actor := account.Actor{User: p.User, SessionDigest: p.SessionDigest, Address: h.Address(c.Request())}
+	actor := account.Actor{User: p.User, SessionDigest: p.SessionDigest, Address: c.RealIP()}
 	u, err := h.Accounts.Update(c.Request().Context(), actor, id, b.change())
 	if err != nil {
 		return failClosed(err)

@@ -24,7 +24,6 @@ type Web struct {
 	Login    *login.Service
 	Sessions *session.Manager
 	Accounts *account.Service
-	Address  func(*http.Request) string
 	Metrics  *metrics.Metrics
 	Cookies  cookies
 	Now      func() time.Time
@@ -36,20 +35,20 @@ const pagePolicy = "default-src 'self'; img-src 'self'; media-src 'self'; object
 	"frame-ancestors 'none'; form-action 'self'"
 
 // Register adds the routes; GET /web/session is behind auth.
-func (h *Web) Register(e *echo.Echo, auth echo.MiddlewareFunc) {
-	e.GET("/", h.file("index.html"))
+func (h *Web) Register(r routes) {
+	r.page.GET("/", h.file("index.html"))
 	entries, err := fs.ReadDir(h.Files, ".")
 	if err != nil {
 		panic(err) // the embedded tree is fixed at build time
 	}
 	for _, f := range entries {
 		if !f.IsDir() && f.Name() != "index.html" {
-			e.GET("/web/"+f.Name(), h.file(f.Name()))
+			r.page.GET("/web/"+f.Name(), h.file(f.Name()))
 		}
 	}
-	e.POST("/web/session", h.login)
-	e.GET("/web/session", h.session, auth)
-	e.DELETE("/web/session", h.logout)
+	r.page.POST("/web/session", h.login)
+	r.page.GET("/web/session", h.session, r.auth)
+	r.page.DELETE("/web/session", h.logout)
 }
 
 // file serves one embedded file with headers that keep the page to itself.
@@ -80,7 +79,7 @@ func (h *Web) login(c echo.Context) error {
 	if body.Password == "" {
 		body.DevKey = "" // people log in with passwords
 	}
-	res, err := logIn(c, h.Login, h.Metrics, body, h.Address(c.Request()), session.KindWeb)
+	res, err := logIn(c, h.Login, h.Metrics, body, c.RealIP(), session.KindWeb)
 	if err != nil {
 		return failClosed(err)
 	}

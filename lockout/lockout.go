@@ -24,19 +24,23 @@ import (
 
 	"xtraauth/account"
 	"xtraauth/captcha"
+	"xtraauth/fault"
 	"xtraauth/store"
 )
 
-// Refusals of the gate; handlers map them to their front door's body.
+// Refusals of the gate; each front door renders them in its shape.
 var (
-	ErrCaptchaRequired = errors.New("captcha required")
-	ErrWrongCaptcha    = errors.New("wrong captcha")
+	ErrCaptchaRequired = fault.New(fault.Captcha, "Captcha Required")
+	ErrWrongCaptcha    = fault.New(fault.Captcha, "Wrong Captcha")
 )
 
 // LockedError refuses an attempt on a locked login or address.
 type LockedError struct{ RetryAfter time.Duration }
 
-func (e *LockedError) Error() string { return fmt.Sprintf("locked for %s", e.RetryAfter) }
+func (e *LockedError) Error() string             { return fmt.Sprintf("locked for %s", e.RetryAfter) }
+func (e *LockedError) Kind() fault.Kind          { return fault.Locked }
+func (e *LockedError) Public() string            { return "Too Many Failed Attempts" }
+func (e *LockedError) TryAgainIn() time.Duration { return e.RetryAfter }
 
 // RetryAfterSeconds rounds up, so a client that waits that long is let in.
 func (e *LockedError) RetryAfterSeconds() int64 {
@@ -108,7 +112,7 @@ func (l *Lockout) AllowCaptcha(ctx context.Context, address string) error {
 		return err
 	}
 	if n > captchasPerMinute {
-		return &LockedError{RetryAfter: time.Minute}
+		return fault.After(fault.RateLimited, "Too Many Requests", time.Minute)
 	}
 	return nil
 }

@@ -16,6 +16,7 @@ import (
 
 	"xtraauth/account"
 	"xtraauth/captcha"
+	"xtraauth/fault"
 	"xtraauth/lockout"
 	"xtraauth/store"
 	"xtraauth/store/redisstore"
@@ -589,9 +590,9 @@ func TestAllowCaptcha(t *testing.T) {
 				t.Fatalf("captcha %d: %v", i+1, err)
 			}
 		}
-		var le *lockout.LockedError
-		if err := f.lk.AllowCaptcha(ctx, addrA); !errors.As(err, &le) || le.RetryAfterSeconds() != 60 {
-			t.Fatalf("61st captcha in a minute: %v, want locked for 60s", err)
+		err := f.lk.AllowCaptcha(ctx, addrA)
+		if w, ok := err.(fault.Waiter); !fault.Is(err, fault.RateLimited) || !ok || w.TryAgainIn() != time.Minute {
+			t.Fatalf("61st captcha in a minute: %v, want rate-limited for a minute", err)
 		}
 		if err := f.lk.AllowCaptcha(ctx, addrB); err != nil {
 			t.Fatalf("another address: %v", err)

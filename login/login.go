@@ -9,13 +9,14 @@ import (
 	"errors"
 
 	"xtraauth/account"
+	"xtraauth/fault"
 	"xtraauth/session"
 	"xtraauth/store"
 )
 
 // ErrWrongCredentials answers a wrong password, an unknown login, a wrong
 // dev_key and a disabled user alike.
-var ErrWrongCredentials = errors.New("wrong username or password")
+var ErrWrongCredentials = fault.New(fault.WrongCredentials, "Wrong username or password")
 
 // Request is one login. A non-empty Password makes it a password login and
 // DevKey is then ignored.
@@ -65,7 +66,7 @@ func (s *Service) Login(ctx context.Context, r Request, kind string) (Result, er
 }
 
 // ErrNoRefresh means a refresh token names no live refresh session.
-var ErrNoRefresh = errors.New("refresh token not found or expired")
+var ErrNoRefresh = fault.New(fault.Unauthenticated, "refresh token not found or expired")
 
 // Refresh starts a session of kind for the user of the live refresh
 // session refreshDigest names (DMS's dms-refresh-token), as a login would,

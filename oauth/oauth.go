@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"xtraauth/fault"
 	"xtraauth/store"
 )
 
@@ -28,13 +29,13 @@ const Scope = "sodu"
 
 // Errors a caller can cause.
 var (
-	ErrInvalidClient  = errors.New("invalid client")
-	ErrTokenNotFound  = errors.New("token not found")
-	ErrSudoNotAllowed = errors.New("sudo not allowed")
-	ErrSudoNotFound   = errors.New("sudo user not found")
-	ErrTenant         = errors.New("tenant not allowed")
-	ErrBadSudo        = errors.New("sudo must be uid:ID, loginName:L, email:E, mobile:M or username:L")
-	ErrBadClientID    = errors.New("client id must be 1 to 128 characters without ':' or control characters")
+	ErrInvalidClient  = fault.New(fault.Unauthenticated, "Invalid Client")
+	ErrTokenNotFound  = fault.New(fault.NotFound, "Token Does Not Exist")
+	ErrSudoNotAllowed = fault.New(fault.Forbidden, "Sudo Not Allowed")
+	ErrSudoNotFound   = fault.New(fault.NotFound, "Sudo User Not Found")
+	ErrTenant         = fault.New(fault.Forbidden, "Tenant Not Allowed")
+	ErrBadSudo        = fault.New(fault.Invalid, "sudo must be uid:ID, loginName:L, email:E, mobile:M or username:L")
+	ErrBadClientID    = fault.New(fault.Invalid, "client id must be 1 to 128 characters without ':' or control characters")
 )
 
 // Gate is the lockout for client secrets.

@@ -2,18 +2,18 @@ package oauth
 
 import (
 	"context"
-	"errors"
 	"strings"
 	"unicode"
 	"unicode/utf8"
 
+	"xtraauth/fault"
 	"xtraauth/store"
 )
 
 // Errors of a tenant's fields.
 var (
-	ErrBadTenantCode = errors.New("tenant code must be 1 to 64 characters without spaces or control characters")
-	ErrBadTenantName = errors.New("tenant name must be at most 255 bytes without control characters")
+	ErrBadTenantCode = fault.New(fault.Invalid, "tenant code must be 1 to 64 characters without spaces or control characters")
+	ErrBadTenantName = fault.New(fault.Invalid, "tenant name must be at most 255 bytes without control characters")
 )
 
 // CreateTenant adds a tenant; its name defaults to its code. The code is

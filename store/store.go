@@ -11,16 +11,17 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"errors"
 	"time"
+
+	"xtraauth/fault"
 )
 
 // Sentinel errors every implementation returns, wrapped or bare.
 var (
-	ErrNotFound      = errors.New("not found")
-	ErrAlreadyExists = errors.New("already exists")
+	ErrNotFound      = fault.New(fault.NotFound, "Not Found")
+	ErrAlreadyExists = fault.New(fault.Conflict, "Already Exists")
 	// ErrLastSuperAdmin refuses a change that would leave no enabled super admin.
-	ErrLastSuperAdmin = errors.New("last enabled super admin")
+	ErrLastSuperAdmin = fault.New(fault.Conflict, "The last enabled super admin cannot be disabled or deleted")
 )
 
 // DefaultTenantID is the tenant every user belongs to unless told otherwise.
