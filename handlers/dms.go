@@ -31,8 +31,6 @@ type DMS struct {
 // new dms-token on a 401.
 const DMSRefreshCookie = "dms-refresh-token"
 
-// dmsPrefix marks the routes whose errors take DMS's body shape.
-const dmsPrefix = "/v1/dms/"
 
 // The DMS messages for a missing and for a bad token.
 var (

@@ -23,8 +23,6 @@ type OAuth struct {
 	Metrics *metrics.Metrics
 }
 
-// oauthPrefix marks the routes whose errors take RFC 6749's body shape.
-const oauthPrefix = "/oauth2/"
 
 // Register adds the routes; clients are managed by admins behind auth.
 func (h *OAuth) Register(r routes) {
