@@ -97,7 +97,7 @@ func New(d Deps) *echo.Echo {
 	(&Tenants{OAuth: d.OAuth}).Register(api, auth)
 	(&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address}).Register(api)
 	(&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Accounts: d.Accounts, Address: address,
-		Metrics: d.Metrics, Cookies: jar, Now: d.Now}).Register(e, auth)
+		Metrics: d.Metrics, Cookies: jar, Now: d.Now, Approvals: d.Approvals}).Register(e, auth)
 	return e
 }
 
