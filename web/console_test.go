@@ -13,6 +13,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"xtraauth/app/apptest"
+	"xtraauth/config"
 	"xtraauth/store"
 )
 
@@ -22,21 +23,26 @@ import (
 func TestConsole(t *testing.T) {
 	b := browser(t)
 	flows := []struct {
-		name string
-		run  func(*page)
+		name     string
+		run      func(*page)
+		settings []func(*config.Config)
 	}{
-		{"keyboard login with a captcha", keyboardLogin},
-		{"language switch is remembered", languageSwitch},
-		{"my account", myAccount},
-		{"users", manageUsers},
-		{"security", security},
-		{"clients and tenants", clientsAndTenants},
-		{"phone-sized screen", phoneScreen},
+		{"keyboard login with a captcha", keyboardLogin, nil},
+		{"language switch is remembered", languageSwitch, nil},
+		{"my account", myAccount, nil},
+		{"users", manageUsers, nil},
+		{"security", security, nil},
+		{"clients and tenants", clientsAndTenants, nil},
+		{"dev_key approved and claimed once", devKeyApproved, []func(*config.Config){devKeyApprovals}},
+		{"dev_key rejected with a remark", devKeyRejected, []func(*config.Config){devKeyApprovals}},
+		{"unlock request from the lock message", unlockRequest, nil},
+		{"integrations", integrationsStatus, nil},
+		{"phone-sized screen", phoneScreen, nil},
 	}
 	for _, lang := range []string{"en", "zh"} {
 		for _, f := range flows {
 			t.Run(lang+"/"+f.name, func(t *testing.T) {
-				f.run(newPage(t, b, apptest.New(t), lang))
+				f.run(newPage(t, b, apptest.New(t, f.settings...), lang))
 			})
 		}
 	}
@@ -497,7 +503,7 @@ func clientsAndTenants(p *page) {
 func phoneScreen(p *page) {
 	p.run("a phone", chromedp.EmulateViewport(375, 740, chromedp.EmulateMobile))
 	p.login("admin", apptest.AdminPassword)
-	for _, id := range []string{"account", "users", "security", "clients"} {
+	for _, id := range []string{"account", "requests", "users", "security", "clients"} {
 		p.view(id)
 		p.namedScreenshot("phone-" + id)
 		if w := p.eval(`document.documentElement.scrollWidth - window.innerWidth`); w.(float64) > 0 {
