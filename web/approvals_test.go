@@ -3,7 +3,6 @@ package web_test
 import (
 	"context"
 	"fmt"
-	"regexp"
 	"strings"
 	"time"
 
@@ -128,17 +127,7 @@ func devKeyApproved(p *page) {
 		p.t.Fatalf("the approved request shows %q", got)
 	}
 	p.click(`#approval-detail-actions button[data-action="claim"]`)
-	p.waitFocus("#requests-secret .secret-title")
-	if warn := p.text("#requests-secret .warn"); warn != p.tr("secret.once") {
-		p.t.Fatalf("warning %q", warn)
-	}
-	key := p.text("#requests-secret .secret-value")
-	if !regexp.MustCompile(`^[0-9]{10}[0-9a-f-]{36}$`).MatchString(key) {
-		p.t.Fatalf("dev_key %q", key)
-	}
-	if r := p.e.Do("GET", "/api/users/me", nil, "X-XTRA-AUTH-ID", key); r.Status != 200 {
-		p.t.Fatalf("the claimed key does not work: %d", r.Status)
-	}
+	key := p.shownKey("#requests-secret")
 	p.visible("#requests-secret .secret-copy")
 	p.until("the request claimed", `!document.querySelector('#approval-detail-actions button[data-action="claim"]')`)
 	if rows := p.rows("#approvals"); len(rows) != 1 || rows[0][4] != p.tr("state.claimed") {
@@ -146,9 +135,7 @@ func devKeyApproved(p *page) {
 	}
 	p.click("#requests-secret .secret-done")
 	p.waitFocus("#approval-detail-title")
-	if p.eval(`document.body.innerText.includes(`+js(key)+`) || JSON.stringify({...localStorage, ...sessionStorage}).includes(`+js(key)+`)`) == true {
-		p.t.Fatal("the dev_key is still in the page or its storage")
-	}
+	p.forgotten(key)
 
 	stale.click(`#approvals tr[data-id="2"] button[data-action="claim"]`)
 	stale.waitMessage(stale.tr("err.already_claimed"))
@@ -160,7 +147,8 @@ func devKeyApproved(p *page) {
 
 // devKeyRejected: an admin rejects a request with a remark; its requester
 // sees who decided and the remark, sees an approval left a day unclaimed
-// as expired (no Claim offered), and withdraws a request.
+// as expired (no Claim offered), withdraws a request, and asks from My
+// account.
 func devKeyRejected(p *page) {
 	p.e.AddUser("alice", "alice-password-1", false)
 	token := p.e.Login("alice", "alice-password-1")
@@ -220,6 +208,15 @@ func devKeyRejected(p *page) {
 	a, err := p.e.App.SQL.GetApproval(context.Background(), 3)
 	if err != nil || a.State != store.ApprovalCanceled {
 		p.t.Fatalf("approval 3: %+v %v", a, err)
+	}
+
+	// My account's Create dev_key asks too, and says where to claim.
+	p.view("account")
+	p.set("#devkey-label", "from my account")
+	p.click(`#devkey-new button[type=submit]`)
+	p.waitMessage(p.tr("devkeys.requested", "id", "4"))
+	if p.eval(`document.getElementById("devkey-secret").hidden`) != true {
+		p.t.Fatal("My account shows a key for a request that waits")
 	}
 }
 

@@ -405,3 +405,30 @@ func (p *page) captchaAnswer(form string) string {
 	}
 	return c.Answer
 }
+
+// shownKey reads the dev_key a box shows once, with the focus on its
+// title and its warning, and checks that it logs in.
+func (p *page) shownKey(box string) string {
+	p.t.Helper()
+	p.waitFocus(box + " .secret-title")
+	if warn := p.text(box + " .warn"); warn != p.tr("secret.once") {
+		p.t.Fatalf("warning %q", warn)
+	}
+	key := p.text(box + " .secret-value")
+	if !regexp.MustCompile(`^[0-9]{10}[0-9a-f-]{36}$`).MatchString(key) {
+		p.t.Fatalf("dev_key %q", key)
+	}
+	if r := p.e.Do("GET", "/api/users/me", nil, "X-XTRA-AUTH-ID", key); r.Status != 200 {
+		p.t.Fatalf("the key the page showed does not work: %d", r.Status)
+	}
+	return key
+}
+
+// forgotten fails the test when a secret shown once is still in the page
+// or in its storage.
+func (p *page) forgotten(secret string) {
+	p.t.Helper()
+	if p.eval(`document.documentElement.outerHTML.includes(`+js(secret)+`) || JSON.stringify({...localStorage, ...sessionStorage}).includes(`+js(secret)+`)`) == true {
+		p.t.Fatal("the secret is still in the page or its storage")
+	}
+}
