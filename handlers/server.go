@@ -94,7 +94,7 @@ func New(d Deps) *echo.Echo {
 		&Tenants{OAuth: d.OAuth},
 		&ForwardAuth{Resolver: d.Resolver, Proxies: d.Address},
 		&Web{Files: d.WebFiles, Login: d.Login, Sessions: d.Sessions, Accounts: d.Accounts, Metrics: d.Metrics,
-			Cookies: jar, Now: d.Now},
+			Cookies: jar, Now: d.Now, Approvals: d.Approvals},
 	} {
 		resource.Register(r)
 	}

@@ -9,7 +9,9 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"xtraauth/account"
+	"xtraauth/approval"
 	"xtraauth/credential"
+	"xtraauth/fault"
 	"xtraauth/login"
 	"xtraauth/metrics"
 	"xtraauth/session"
@@ -27,6 +29,8 @@ type Web struct {
 	Metrics  *metrics.Metrics
 	Cookies  cookies
 	Now      func() time.Time
+	// Approvals tells whether a locked login may ask for an unlock.
+	Approvals *approval.Service
 }
 
 // pagePolicy lets the page load only its own files (no inline script or
@@ -81,12 +85,24 @@ func (h *Web) login(c echo.Context) error {
 	}
 	res, err := logIn(c, h.Login, h.Metrics, body, c.RealIP(), session.KindWeb)
 	if err != nil {
-		return failClosed(err)
+		return h.refusal(err)
 	}
 	c.SetCookie(h.cookie(c, res.Token, res.Session))
 	reply := loginReply(res)
 	delete(reply, "token")
 	return c.JSON(http.StatusOK, reply)
+}
+
+// refusal is the wire error of a failed login. A lock also says whether
+// the page may offer to ask an admin for an unlock: a setting alike for
+// every login, so it tells nothing about this one.
+func (h *Web) refusal(err error) error {
+	if !fault.Is(err, fault.Locked) {
+		return failClosed(err)
+	}
+	e := toError(xswitchDoor, err)
+	e.Fields["unlock_requests"] = h.Approvals.Enabled(store.ApprovalUnlock)
+	return e
 }
 
 // session tells the page who is logged in, when the session ends (null

@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"xtraauth/app/apptest"
+	"xtraauth/config"
 )
 
 const xhr = "X-Requested-With"
@@ -120,6 +121,28 @@ func TestWebLoginSharesCounters(t *testing.T) {
 	}
 	r := e.Do("POST", "/api/sessions", map[string]string{"login": "admin", "password": apptest.AdminPassword})
 	wantBody(t, r, 403, map[string]any{"code": 403, "text": "Captcha Required", "message": "Captcha Required", "captcha_required": true})
+}
+
+// The page's lock answer says whether it may offer an unlock request, for
+// any login alike (also one that does not exist); the API's answer stays
+// as the contract has it.
+func TestWebLockOffersUnlockRequest(t *testing.T) {
+	t.Parallel()
+	for _, tt := range []struct {
+		approvals []string
+		offered   bool
+	}{{[]string{"unlock"}, true}, {[]string{"dev_key"}, false}} {
+		e := apptest.New(t, func(c *config.Config) { c.Integrations.Approvals = tt.approvals })
+		e.AddUser("alice", alicePassword, false)
+		for _, login := range []string{"alice", "nobody"} {
+			lock(t, e, login)
+			r := e.Do("POST", "/web/session", map[string]string{"login": login, "password": alicePassword}, xhr, "XMLHttpRequest")
+			wantBody(t, r, 429, map[string]any{"code": 429, "text": "Too Many Failed Attempts", "message": "Too Many Failed Attempts",
+				"retry_after": 7200, "unlock_requests": tt.offered})
+		}
+		r := e.Do("POST", "/api/sessions", map[string]string{"login": "alice", "password": alicePassword})
+		wantBody(t, r, 429, map[string]any{"code": 429, "text": "Too Many Failed Attempts", "message": "Too Many Failed Attempts", "retry_after": 7200})
+	}
 }
 
 // GET /web/session tells the page who it is, when its session ends and

@@ -3,6 +3,7 @@ package web_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io/fs"
 	"os"
@@ -22,6 +23,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"xtraauth/app/apptest"
+	"xtraauth/store"
 	"xtraauth/web"
 )
 
@@ -390,18 +392,55 @@ func (p *page) confirm(yes bool) {
 }
 
 // captchaAnswer reads the answer of the captcha a form shows, from the store.
+//
+// After a wrong answer the page swaps in a new captcha; until it has, the
+// form still names the used-up one, so the id is read again until it names
+// a live captcha.
 func (p *page) captchaAnswer(form string) string {
 	p.t.Helper()
 	p.visible(form + " .captcha img.captcha-image")
-	p.until("the captcha picture", `document.querySelector(`+js(form+" .captcha-image")+`).naturalWidth > 0`)
-	id := value(p, "captcha id", chromedp.AttributeValue(chromedp.CSS(form+" .captcha"), "data-captcha-id"))
-	var n int64
-	if _, err := fmt.Sscan(id.Value, &n); err != nil {
-		p.t.Fatalf("captcha id %q: %v", id.Value, err)
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		p.until("the captcha picture", `document.querySelector(`+js(form+" .captcha-image")+`).naturalWidth > 0`)
+		id := value(p, "captcha id", chromedp.AttributeValue(chromedp.CSS(form+" .captcha"), "data-captcha-id"))
+		var n int64
+		if _, err := fmt.Sscan(id.Value, &n); err != nil {
+			p.t.Fatalf("captcha id %q: %v", id.Value, err)
+		}
+		c, err := p.e.App.Eph.GetCaptcha(context.Background(), n)
+		if err == nil {
+			return c.Answer
+		}
+		if !errors.Is(err, store.ErrNotFound) || time.Now().After(deadline) {
+			p.t.Fatalf("captcha %d: %v", n, err)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
-	c, err := p.e.App.Eph.GetCaptcha(context.Background(), n)
-	if err != nil {
-		p.t.Fatal(err)
+}
+
+// shownKey reads the dev_key a box shows once, with the focus on its
+// title and its warning, and checks that it logs in.
+func (p *page) shownKey(box string) string {
+	p.t.Helper()
+	p.waitFocus(box + " .secret-title")
+	if warn := p.text(box + " .warn"); warn != p.tr("secret.once") {
+		p.t.Fatalf("warning %q", warn)
 	}
-	return c.Answer
+	key := p.text(box + " .secret-value")
+	if !regexp.MustCompile(`^[0-9]{10}[0-9a-f-]{36}$`).MatchString(key) {
+		p.t.Fatalf("dev_key %q", key)
+	}
+	if r := p.e.Do("GET", "/api/users/me", nil, "X-XTRA-AUTH-ID", key); r.Status != 200 {
+		p.t.Fatalf("the key the page showed does not work: %d", r.Status)
+	}
+	return key
+}
+
+// forgotten fails the test when a secret shown once is still in the page
+// or in its storage.
+func (p *page) forgotten(secret string) {
+	p.t.Helper()
+	if p.eval(`document.documentElement.outerHTML.includes(`+js(secret)+`) || JSON.stringify({...localStorage, ...sessionStorage}).includes(`+js(secret)+`)`) == true {
+		p.t.Fatal("the secret is still in the page or its storage")
+	}
 }

@@ -1,6 +1,7 @@
-// Package web holds the embedded page for people: login (with captcha and
-// lock messages), logout, one's own dev_keys, and for admins users and
-// locks. Plain HTML, CSS and JavaScript: no build step, no CDN. It talks to
+// Package web holds the embedded page for people: login (with captcha, lock
+// messages and unlock requests), logout, one's own dev_keys, requests and
+// their approvals, and for admins users, locks, the audit trail, OAuth
+// clients and the integrations' status. Plain HTML, CSS and JavaScript: no build step, no CDN. It talks to
 // the same JSON API as every client, authenticated by an HttpOnly,
 // SameSite=Strict cookie.
 package web

@@ -107,6 +107,10 @@ async function createKey(form) {
     return;
   }
   form.reset();
+  if (r.status === 202) { // an admin approves it first; it is claimed under Requests
+    say(t("devkeys.requested", { id: r.data.data.id }));
+    return;
+  }
   showSecret($("devkey-secret"), "devkeys.secret_title", { name: labelText || r.data.data.id }, r.data.data.dev_key, $("devkey-label"));
   await loadKeys();
 }

@@ -6,13 +6,22 @@
 import { t, start as startI18n, choose, current, translate, label } from "./i18n.js";
 import { $, api, state, applySession, say, focus, busy, onSubmit, values, captcha, answerRefusal, whenSessionEnds } from "./ui.js";
 import account from "./account.js";
+import requests from "./requests.js";
 import users from "./users.js";
 import security from "./security.js";
 import clients from "./clients.js";
+import * as unlock from "./unlock.js";
 
-// The navigation, in order. The approvals view ("Requests", CONTRACT
-// section 7) joins here when its API lands.
-const views = [account, users, security, clients];
+// The navigation, in order.
+const views = [account, requests, users, security, clients];
+
+// A platform's message links to a request as /?approval=ID; it opens in
+// Requests once someone is logged in.
+function linkedApproval() {
+  const id = new URLSearchParams(location.search).get("approval") || "";
+  return /^[1-9][0-9]{0,15}$/.test(id) ? id : null;
+}
+let linked = linkedApproval();
 
 const allowed = (v) => !v.admin || (state.me && state.me.is_super);
 
@@ -64,6 +73,7 @@ function showLogin(message, kind) {
   state.me = null;
   for (const d of document.querySelectorAll("dialog[open]")) d.close();
   for (const v of views) v.clear();
+  unlock.hide();
   for (const s of document.querySelectorAll(".view")) s.hidden = s.id !== "view-login";
   $("nav").hidden = true;
   $("logout").hidden = true;
@@ -75,12 +85,21 @@ function showLogin(message, kind) {
 
 async function enter() {
   const r = await api("GET", "/web/session");
+  if (r.status === 401) {
+    showLogin(linked ? t("requests.login_first", { id: linked }) : "");
+    return;
+  }
   if (!r.ok) {
-    showLogin(r.status === 401 ? "" : t("err.start"), "error");
+    showLogin(t("err.start"), "error");
     return;
   }
   applySession(r.data);
   showApp();
+  if (linked) {
+    requests.open(linked);
+    linked = null;
+    history.replaceState(null, "", location.pathname + "#requests");
+  }
   await route();
 }
 
@@ -97,14 +116,17 @@ async function logIn(form) {
   const r = await api("POST", "/web/session", body);
   if (r.ok) {
     loginCaptcha.hide();
+    unlock.hide();
     form.reset();
     say("");
     await enter();
     return;
   }
+  if (!r.data.unlock_requests) unlock.hide();
   if (await answerRefusal(r, loginCaptcha)) {
     form.elements.password.value = "";
-    focus(form.elements.password);
+    if (r.data.unlock_requests) unlock.offer(v.login); // locked: ask an admin
+    else focus(form.elements.password);
   }
 }
 
@@ -140,6 +162,7 @@ async function main() {
   window.addEventListener("hashchange", () => { if (state.me) route(); });
   whenSessionEnds(() => showLogin(t("session.ended"), "error"));
   for (const v of views) v.init();
+  unlock.init();
   translate(document);
   await enter();
 }

@@ -131,6 +131,11 @@ const errorKeys = {
   "Not Found": "err.not_found",
   "Request Entity Too Large": "err.too_large",
   "Malformed Body": "err.malformed",
+  "Already Decided": "err.already_decided",
+  "Already Claimed": "err.already_claimed",
+  "Expired": "err.expired",
+  "Not Approved": "err.not_approved",
+  "Cannot Decide Own Request": "err.own_request",
   "login is required": "err.login_required",
   "password is required": "err.password_required",
   "login is too long": "err.login_too_long",
@@ -149,7 +154,7 @@ const errorKeys = {
 const fieldKeys = {
   login: "field.login", password: "field.password", name: "field.name", email: "field.email",
   mobile: "field.mobile", tel: "field.tel", extn_id: "field.extn", label: "devkeys.label",
-  domain: "field.domain", context: "field.context",
+  domain: "field.domain", context: "field.context", reason: "approvals.reason", remark: "field.remark",
 };
 
 const errorPatterns = [
