@@ -128,7 +128,7 @@ func unlockCommand() *cobra.Command {
 		Args:  cobra.ExactArgs(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			return withApp(cmd, func(a *app.App) error {
-				if a.Lockout == nil {
+				if a.Detached {
 					fmt.Fprintln(cmd.OutOrStdout(), "no server is running: its counters ended with it, nothing to unlock")
 					return nil
 				}

@@ -35,7 +35,6 @@ import (
 	"xtraauth/notify"
 	"xtraauth/oauth"
 	"xtraauth/session"
-	"xtraauth/store"
 	"xtraauth/store/redisstore"
 	"xtraauth/store/sqlstore"
 	"xtraauth/web"
@@ -53,18 +52,21 @@ type App struct {
 	Log      *slog.Logger
 	Now      func() time.Time
 	SQL      *sqlstore.Store
-	Redis    redis.UniversalClient // nil for a CLI run with no server to reach
-	Embedded *redisstore.Embedded  // set when the server runs Redis in-process
+	Redis    redis.UniversalClient
+	Embedded *redisstore.Embedded // set when Redis runs in-process
+	// Detached tells that a command found no server to reach: its Redis is
+	// a scratch one, since the server's sessions and counters ended with it.
+	Detached bool
 	Eph      *redisstore.Store
 	Accounts *account.Service
 	Sessions *session.Manager
-	Lockout  *lockout.Lockout // nil for a CLI run with no server to reach
+	Lockout  *lockout.Lockout
 	Captchas *captcha.Service
 	DMS      *dms.Tokens
 	OAuth    *oauth.Service
 	Metrics  *metrics.Metrics
 
-	// Approvals and notifications (nil for a CLI run with no server to reach).
+	// Approvals and notifications.
 	Integrations *integrations.Set
 	Approvals    *approval.Service
 	Notifier     *notify.Sender
@@ -105,7 +107,8 @@ func OpenServer(ctx context.Context, cfg config.Config, log *slog.Logger, now fu
 
 // OpenCLI opens the stores for an operator's command. In embedded mode it
 // reaches the running server's Redis through <data dir>/redis.addr; with no
-// server running it changes SQL only (the sessions died with the server).
+// server running it works on SQL and a scratch Redis (Detached), since the
+// server's sessions and counters ended with it.
 func OpenCLI(ctx context.Context, cfg config.Config, log *slog.Logger, now func() time.Time) (*App, error) {
 	a := &App{Cfg: cfg, Log: log, Now: now}
 	if err := a.openSQL(ctx); err != nil {
@@ -123,8 +126,13 @@ func OpenCLI(ctx context.Context, cfg config.Config, log *slog.Logger, now func(
 		a.Close()
 		return nil, err
 	}
-	if url != "" && a.dialRedis(ctx, url) != nil {
-		a.Redis = nil // a stale file of a server that is gone: SQL only
+	if url == "" || a.dialRedis(ctx, url) != nil { // none, or a stale file of a server that is gone
+		scratch, err := redisstore.StartScratch(now)
+		if err != nil {
+			a.Close()
+			return nil, err
+		}
+		a.Embedded, a.Redis, a.Detached = scratch, scratch.Client(), true
 	}
 	return a, a.wire(ctx)
 }
@@ -167,20 +175,13 @@ func (a *App) dialRedis(ctx context.Context, url string) error {
 // wire builds the services on the opened stores.
 func (a *App) wire(ctx context.Context) error {
 	a.Metrics = metrics.New()
-	var ender account.SessionEnder = noEphemeral{}
-	var tokens store.AccessTokens = noEphemeral{}
-	var gate account.Gate = account.OpenGate{} // the CLI checks no secrets
-	if a.Redis != nil {
-		a.Eph = redisstore.New(a.Redis, a.Cfg.RedisPrefix)
-		ender, tokens = a.Eph, a.Eph
-		a.Captchas = captcha.New(a.Eph, a.Cfg.CaptchaTTL)
-		a.Lockout = lockout.New(a.lockoutConfig(), a.Eph, a.Captchas, a.SQL, a.Now)
-		a.Lockout.OnLock(a.Metrics.Lock)
-		gate = a.Lockout
-	}
+	a.Eph = redisstore.New(a.Redis, a.Cfg.RedisPrefix)
+	a.Captchas = captcha.New(a.Eph, a.Cfg.CaptchaTTL)
+	a.Lockout = lockout.New(a.lockoutConfig(), a.Eph, a.Captchas, a.SQL, a.Now)
+	a.Lockout.OnLock(a.Metrics.Lock)
 	hasher := account.NewHasher(hashParams(a.Cfg.Argon2), runtime.NumCPU(), hashWait, a.Now, a.Metrics.Hash)
 	accounts, err := account.New(ctx, account.Deps{
-		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: ender, Gate: gate, Hasher: hasher, Audit: a.SQL, Now: a.Now,
+		Users: a.SQL, DevKeys: a.SQL, Tenants: a.SQL, Sessions: a.Eph, Gate: a.Lockout, Hasher: hasher, Audit: a.SQL, Now: a.Now,
 	})
 	if err != nil {
 		a.Close()
@@ -194,15 +195,13 @@ func (a *App) wire(ctx context.Context) error {
 	}
 	a.DMS = dms.NewTokens(secret, a.Now)
 	a.OAuth = oauth.New(oauth.Deps{
-		Clients: a.SQL, Tenants: a.SQL, Users: a.SQL, Tokens: tokens, Audit: a.SQL, Gate: a.Lockout,
+		Clients: a.SQL, Tenants: a.SQL, Users: a.SQL, Tokens: a.Eph, Audit: a.SQL, Gate: a.Lockout,
 		TTL: a.Cfg.OAuthTokenTTL, Now: a.Now,
 	})
-	if a.Eph != nil {
-		a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
-		a.Sessions.SetTTL(session.KindDMS, a.Cfg.DMSTokenTTL)
-		a.Sessions.SetTTL(session.KindDMSRefresh, dmsRefreshTTL)
-		a.wireIntegrations()
-	}
+	a.Sessions = session.NewManager(a.Eph, a.Cfg.SessionTTL, a.Now)
+	a.Sessions.SetTTL(session.KindDMS, a.Cfg.DMSTokenTTL)
+	a.Sessions.SetTTL(session.KindDMSRefresh, dmsRefreshTTL)
+	a.wireIntegrations()
 	return nil
 }
 
@@ -244,7 +243,7 @@ func (a *App) StartIntegrations(ctx context.Context) {
 // finishIntegrations waits for the unlock requests accepted and, when the
 // background work ran, hands the worker's lease over at once.
 func (a *App) finishIntegrations() {
-	if a.Approvals == nil {
+	if a.Approvals == nil { // the wiring failed
 		return
 	}
 	a.Approvals.Wait()
@@ -397,17 +396,3 @@ func (a *App) Close() {
 		_ = a.SQL.Close()
 	}
 }
-
-// noEphemeral stands in when no Redis is reachable: the CLI without a
-// running embedded server, whose sessions and tokens ended with it.
-type noEphemeral struct{}
-
-func (noEphemeral) DeleteUserSessions(context.Context, int64, string) error { return nil }
-func (noEphemeral) CreateAccessToken(context.Context, string, store.AccessToken) error {
-	return errors.New("no Redis to keep access tokens in")
-}
-func (noEphemeral) GetAccessToken(context.Context, string) (store.AccessToken, error) {
-	return store.AccessToken{}, store.ErrNotFound
-}
-func (noEphemeral) DeleteAccessToken(context.Context, string) error        { return store.ErrNotFound }
-func (noEphemeral) DeleteClientAccessTokens(context.Context, string) error { return nil }

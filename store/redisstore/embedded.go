@@ -52,6 +52,24 @@ func StartEmbedded(dataDir string, now func() time.Time) (*Embedded, error) {
 	if err := os.MkdirAll(dataDir, 0o700); err != nil {
 		return nil, fmt.Errorf("redisstore: create data dir: %w", err)
 	}
+	e, err := startEmbedded(now)
+	if err != nil {
+		return nil, err
+	}
+	e.addrPath = filepath.Join(dataDir, AddrFile)
+	if err := writeFileAtomic(e.addrPath, e.url+"\n"); err != nil {
+		_ = e.Close()
+		return nil, err
+	}
+	return e, nil
+}
+
+// StartScratch starts an embedded server no other process is told of: for
+// a command that finds no running server, whose ephemeral state (sessions,
+// counters) ended with that server.
+func StartScratch(now func() time.Time) (*Embedded, error) { return startEmbedded(now) }
+
+func startEmbedded(now func() time.Time) (*Embedded, error) {
 	mr := miniredis.NewMiniRedis()
 	password := rand.Text()
 	mr.RequireAuth(password)
@@ -63,12 +81,11 @@ func StartEmbedded(dataDir string, now func() time.Time) (*Embedded, error) {
 		return nil, fmt.Errorf("redisstore: start embedded Redis: %w", err)
 	}
 	e := &Embedded{
-		mr:       mr,
-		now:      now,
-		url:      fmt.Sprintf("redis://:%s@%s/0", password, mr.Addr()),
-		addrPath: filepath.Join(dataDir, AddrFile),
-		stop:     make(chan struct{}),
-		done:     make(chan struct{}),
+		mr:   mr,
+		now:  now,
+		url:  fmt.Sprintf("redis://:%s@%s/0", password, mr.Addr()),
+		stop: make(chan struct{}),
+		done: make(chan struct{}),
 	}
 	opt, err := redis.ParseURL(e.url)
 	if err != nil {
@@ -84,10 +101,6 @@ func StartEmbedded(dataDir string, now func() time.Time) (*Embedded, error) {
 	}
 	e.client = redis.NewClient(opt)
 	go e.tick()
-	if err := writeFileAtomic(e.addrPath, e.url+"\n"); err != nil {
-		_ = e.Close()
-		return nil, err
-	}
 	return e, nil
 }
 
@@ -138,6 +151,9 @@ func (e *Embedded) Close() error {
 }
 
 func (e *Embedded) removeAddrFile() error {
+	if e.addrPath == "" {
+		return nil
+	}
 	b, err := os.ReadFile(e.addrPath)
 	if errors.Is(err, os.ErrNotExist) || (err == nil && strings.TrimSpace(string(b)) != e.url) {
 		return nil

@@ -78,7 +78,7 @@ func TestReadAddrFileMissing(t *testing.T) {
 }
 
 func TestEmbeddedNeedsPassword(t *testing.T) {
-	e := startEmbedded(t)
+	e := startTestEmbedded(t)
 	_, err := Dial(context.Background(), "redis://"+e.Miniredis().Addr()+"/0", nil)
 	if err == nil {
 		t.Fatal("Dial without password succeeded")
@@ -93,7 +93,7 @@ func TestEmbeddedNeedsPassword(t *testing.T) {
 // TestEmbeddedWallClockExpiry: keys expire with real time passing, without
 // anyone fast-forwarding miniredis by hand.
 func TestEmbeddedWallClockExpiry(t *testing.T) {
-	e := startEmbedded(t)
+	e := startTestEmbedded(t)
 	s := New(e.Client(), "xa:")
 	ctx := context.Background()
 	now := time.Now()

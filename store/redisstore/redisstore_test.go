@@ -64,7 +64,7 @@ func TestMiniredisCluster(t *testing.T) {
 // TestEmbedded runs on the embedded server with its wall-clock expiry:
 // advancing the clock is just sleeping.
 func TestEmbedded(t *testing.T) {
-	e := startEmbedded(t)
+	e := startTestEmbedded(t)
 	runSuites(t, sharedServer(e.Client()))
 }
 
@@ -102,7 +102,7 @@ func realRedis(t *testing.T) redis.UniversalClient {
 	return client
 }
 
-func startEmbedded(t *testing.T) *Embedded {
+func startTestEmbedded(t *testing.T) *Embedded {
 	t.Helper()
 	e, err := StartEmbedded(t.TempDir(), time.Now)
 	if err != nil {
