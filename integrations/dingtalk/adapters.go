@@ -37,22 +37,13 @@ func NewApprovals(c *Client, processCode string, settings store.Settings) *Appro
 func (a *Approvals) Name() string { return "dingtalk" }
 
 // Setup makes the template unless one is configured or kept.
-func (a *Approvals) Setup(ctx context.Context) error {
-	_, err := a.processCode.Get(ctx)
-	return err
-}
+func (a *Approvals) Setup(ctx context.Context) error { return a.processCode.Setup(ctx) }
 
 // Submit implements approval.Platform.
 func (a *Approvals) Submit(ctx context.Context, ap store.Approval, requester store.User, approvers []store.User) (string, error) {
-	code, err := a.processCode.Get(ctx)
-	if err != nil {
-		return "", err
-	}
-	originator, ids, err := approval.Participants(ctx, a, requester, approvers)
-	if err != nil {
-		return "", err
-	}
-	return a.c.CreateInstance(ctx, code, originator, ids, []FormField{{Name: formField, Value: approval.Summary(ap)}})
+	return a.processCode.Submit(ctx, a, requester, approvers, func(code, originator string, ids []string) (string, error) {
+		return a.c.CreateInstance(ctx, code, originator, ids, []FormField{{Name: formField, Value: approval.Summary(ap)}})
+	})
 }
 
 // Instance implements approval.Platform.

@@ -38,22 +38,13 @@ func NewApprovals(c *Client, approvalCode string, settings store.Settings) *Appr
 func (a *Approvals) Name() string { return "feishu" }
 
 // Setup makes the definition unless one is configured or kept.
-func (a *Approvals) Setup(ctx context.Context) error {
-	_, err := a.code.Get(ctx)
-	return err
-}
+func (a *Approvals) Setup(ctx context.Context) error { return a.code.Setup(ctx) }
 
 // Submit implements approval.Platform.
 func (a *Approvals) Submit(ctx context.Context, ap store.Approval, requester store.User, approvers []store.User) (string, error) {
-	code, err := a.code.Get(ctx)
-	if err != nil {
-		return "", err
-	}
-	originator, ids, err := approval.Participants(ctx, a, requester, approvers)
-	if err != nil {
-		return "", err
-	}
-	return a.c.CreateInstance(ctx, code, originator, ids, approval.Summary(ap))
+	return a.code.Submit(ctx, a, requester, approvers, func(code, originator string, ids []string) (string, error) {
+		return a.c.CreateInstance(ctx, code, originator, ids, approval.Summary(ap))
+	})
 }
 
 // Instance implements approval.Platform.

@@ -9,6 +9,7 @@ import (
 	"errors"
 	"sync"
 
+	"xtraauth/approval"
 	"xtraauth/store"
 )
 
@@ -49,4 +50,25 @@ func (c *Code) Get(ctx context.Context) (string, error) {
 	}
 	c.code = code
 	return code, nil
+}
+
+// Setup makes the object unless its code is configured or kept.
+func (c *Code) Setup(ctx context.Context) error {
+	_, err := c.Get(ctx)
+	return err
+}
+
+// Submit opens an approval instance on the object: create makes it with
+// the code, the originator and the approvers' ids on the platform.
+func (c *Code) Submit(ctx context.Context, p approval.UserIDer, requester store.User, approvers []store.User,
+	create func(code, originator string, approverIDs []string) (string, error)) (string, error) {
+	code, err := c.Get(ctx)
+	if err != nil {
+		return "", err
+	}
+	originator, ids, err := approval.Participants(ctx, p, requester, approvers)
+	if err != nil {
+		return "", err
+	}
+	return create(code, originator, ids)
 }
