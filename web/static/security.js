@@ -42,6 +42,9 @@ function kindText(kind) {
   const kinds = {
     password: t("kind.password"), captcha: t("kind.captcha"), lock: t("kind.lock"), unlock: t("kind.unlock"),
     dev_key: t("kind.dev_key"), client_secret: t("kind.client_secret"), sudo: t("kind.sudo"),
+    dev_key_created: t("kind.dev_key_created"), dev_key_revoked: t("kind.dev_key_revoked"),
+    password_changed: t("kind.password_changed"), user_disabled: t("kind.user_disabled"),
+    spraying: t("kind.spraying"), approval: t("kind.approval"), approval_ignored: t("kind.approval_ignored"),
   };
   return kinds[kind] || kind;
 }
