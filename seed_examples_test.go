@@ -28,6 +28,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"xtraauth/internal/testkit"
 )
 
 const (
@@ -100,8 +102,7 @@ type install struct {
 // password hashing; settings ("XTRA_X=v") come last and win. No XTRA_
 // variable of the test's own environment leaks in.
 func newInstall(t *testing.T, settings ...string) *install {
-	env := []string{"XTRA_DATA_DIR=" + t.TempDir(),
-		"XTRA_ARGON2_MEMORY=64", "XTRA_ARGON2_TIME=1", "XTRA_ARGON2_THREADS=1"}
+	env := append([]string{"XTRA_DATA_DIR=" + t.TempDir()}, testkit.CheapHashEnv()...)
 	for _, kv := range os.Environ() {
 		if !strings.HasPrefix(kv, "XTRA_") {
 			env = append(env, kv)
@@ -137,7 +138,7 @@ type server struct {
 	t      *testing.T
 	addr   string // 127.0.0.1:PORT
 	cmd    *exec.Cmd
-	output *logBuffer // stdout and stderr
+	output *testkit.LogBuffer // stdout and stderr
 	exited chan struct{}
 	err    error // the exit status, once exited is closed
 }
@@ -147,7 +148,7 @@ type server struct {
 func (in *install) start() *server {
 	t := in.t
 	t.Helper()
-	s := &server{t: t, addr: freeAddr(t), output: &logBuffer{}, exited: make(chan struct{})}
+	s := &server{t: t, addr: freeAddr(t), output: &testkit.LogBuffer{}, exited: make(chan struct{})}
 	s.cmd = exec.Command(xtraauthBinary(t), "serve")
 	s.cmd.Env = append(slices.Clone(in.env), "XTRA_ADDR="+s.addr)
 	s.cmd.Stdout, s.cmd.Stderr = s.output, s.output
@@ -505,22 +506,4 @@ func eventually(t *testing.T, what string, timeout time.Duration, cond func() bo
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-}
-
-// logBuffer collects a process's output; safe for concurrent use.
-type logBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *logBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *logBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
 }

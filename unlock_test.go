@@ -9,6 +9,7 @@ import (
 
 	"xtraauth/app/apptest"
 	"xtraauth/config"
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 )
 
@@ -19,9 +20,13 @@ func runCLI(t *testing.T, args ...string) (stdout string, err error) {
 	for _, env := range []string{"XTRA_DATABASE_URL", "XTRA_REDIS_URL", "XTRA_REDIS_CLUSTER", "XTRA_REDIS_PREFIX"} {
 		t.Setenv(env, "")
 	}
+	for _, kv := range testkit.CheapHashEnv() {
+		name, value, _ := strings.Cut(kv, "=")
+		t.Setenv(name, value)
+	}
 	var out, errOut bytes.Buffer
 	cmd := rootCommand(strings.NewReader(""), &out, &errOut)
-	cmd.SetArgs(append([]string{"--argon2-memory", "64", "--argon2-time", "1"}, args...))
+	cmd.SetArgs(args)
 	err = cmd.ExecuteContext(context.Background())
 	if errOut.Len() > 0 {
 		t.Logf("stderr: %s", errOut.String())

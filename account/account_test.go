@@ -12,6 +12,7 @@ import (
 
 	"xtraauth/account"
 	"xtraauth/app/apptest"
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 	"xtraauth/store/sqlstore"
 )
@@ -40,7 +41,7 @@ func newService(t *testing.T, dir string, hashes *atomic.Int64) (*account.Servic
 	}
 	s, err := account.New(ctx, account.Deps{
 		Users: db, DevKeys: db, Sessions: noSessions{}, Gate: account.OpenGate{},
-		Hasher: account.NewHasher(apptest.CheapHash, 4, 5*time.Second, time.Now, observe), Now: time.Now,
+		Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 4, 5*time.Second, time.Now, observe), Now: time.Now,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -7,7 +7,7 @@ import (
 	"time"
 
 	"xtraauth/account"
-	"xtraauth/app/apptest"
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 	"xtraauth/store/sqlstore"
 )
@@ -23,7 +23,7 @@ func TestChangesAreAudited(t *testing.T) {
 	}
 	defer db.Close()
 	s, err := account.New(ctx, account.Deps{Users: db, DevKeys: db, Tenants: db, Sessions: noSessions{}, Gate: account.OpenGate{},
-		Hasher: account.NewHasher(apptest.CheapHash, 2, 5*time.Second, time.Now, nil), Audit: db, Now: time.Now})
+		Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 2, 5*time.Second, time.Now, nil), Audit: db, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,10 +9,12 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+
+	"xtraauth/internal/testkit"
 )
 
 // cheap keeps these tests fast; TestDefaultHashParams checks the real ones.
-var cheap = HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
+var cheap = HashParams(testkit.CheapHash)
 
 func newCheapHasher() *Hasher { return NewHasher(cheap, 2, time.Second, time.Now, nil) }
 

@@ -8,69 +8,22 @@ import (
 	"context"
 	"encoding/json"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/alicebob/miniredis/v2"
 
-	"xtraauth/account"
 	"xtraauth/app"
 	"xtraauth/config"
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 )
 
-// CheapHash keeps the suite fast; a few tests check the real parameters.
-var CheapHash = account.HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
-
 // AdminPassword is the password of the admin every Env starts with.
 const AdminPassword = "admin-password"
-
-// Clock is a fake clock safe for concurrent use.
-type Clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-// Now reads the clock.
-func (c *Clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *Clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
-
-// LogBuffer collects what a server logs; safe for concurrent use.
-type LogBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *LogBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-// String is everything logged so far.
-func (b *LogBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-func newLogger(buf *LogBuffer) *slog.Logger {
-	return slog.New(slog.NewTextHandler(buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-}
 
 // Env is a running server with its stores.
 type Env struct {
@@ -78,8 +31,8 @@ type Env struct {
 	App    *app.App
 	Server *httptest.Server
 	Redis  *miniredis.Miniredis
-	Clock  *Clock
-	Log    *LogBuffer // what the server logged
+	Clock  *testkit.Clock     // the services' time; move it with Advance, which moves Redis TTLs too
+	Log    *testkit.LogBuffer // what the server logged
 }
 
 // Config returns the settings an Env uses; tests change them through New.
@@ -89,7 +42,7 @@ func Config(t testing.TB) config.Config {
 		t.Fatal(err)
 	}
 	cfg.DataDir = t.TempDir()
-	cfg.Argon2 = config.Argon2{Memory: CheapHash.Memory, Time: CheapHash.Time, Threads: CheapHash.Threads}
+	cfg.Argon2 = config.Argon2{Memory: testkit.CheapHash.Memory, Time: testkit.CheapHash.Time, Threads: testkit.CheapHash.Threads}
 	return cfg
 }
 
@@ -102,9 +55,9 @@ func New(t testing.TB, change ...func(*config.Config)) *Env {
 	for _, c := range change {
 		c(&cfg)
 	}
-	clock := &Clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
-	log := &LogBuffer{}
-	a, err := app.OpenServer(context.Background(), cfg, newLogger(log), clock.Now)
+	clock := testkit.NewClock()
+	log := &testkit.LogBuffer{}
+	a, err := app.OpenServer(context.Background(), cfg, log.Logger(), clock.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -126,8 +79,8 @@ func (e *Env) Join(change ...func(*config.Config)) *Env {
 	for _, c := range change {
 		c(&cfg)
 	}
-	log := &LogBuffer{}
-	a, err := app.OpenServer(context.Background(), cfg, newLogger(log), e.Clock.Now)
+	log := &testkit.LogBuffer{}
+	a, err := app.OpenServer(context.Background(), cfg, log.Logger(), e.Clock.Now)
 	if err != nil {
 		e.t.Fatal(err)
 	}
@@ -138,7 +91,7 @@ func (e *Env) Join(change ...func(*config.Config)) *Env {
 
 // Advance moves the fake clock and Redis TTLs forward together.
 func (e *Env) Advance(d time.Duration) {
-	e.Clock.add(d)
+	e.Clock.Advance(d)
 	e.Redis.FastForward(d)
 }
 
