@@ -8,7 +8,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -16,6 +15,8 @@ import (
 	_ "github.com/jackc/pgx/v5/stdlib" // the "pgx" database/sql driver
 	"github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+
+	"xtraauth/internal/testkit"
 )
 
 // TestCLIWhileServing changes users and dev_keys through the CLI while the
@@ -145,10 +146,7 @@ func TestBadConfiguration(t *testing.T) {
 // and a real Redis, where sessions outlive the server process.
 func TestExternalStores(t *testing.T) {
 	t.Parallel()
-	dbURL, redisURL := os.Getenv("XTRA_TEST_DATABASE_URL"), os.Getenv("XTRA_TEST_REDIS_URL")
-	if dbURL == "" || redisURL == "" {
-		t.Skip("XTRA_TEST_DATABASE_URL and XTRA_TEST_REDIS_URL not both set: skipping the PostgreSQL + Redis mode")
-	}
+	dbURL, redisURL := testkit.DatabaseURL(t), testkit.RedisURL(t)
 	in := newInstall(t, "XTRA_ADMIN_PASSWORD="+adminPassword,
 		"XTRA_DATABASE_URL="+pgSchema(t, dbURL), "XTRA_REDIS_URL="+redisDB(t, redisURL))
 	srv := in.start()

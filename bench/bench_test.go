@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"log/slog"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -14,6 +13,7 @@ import (
 
 	"xtraauth/app/apptest"
 	"xtraauth/config"
+	"xtraauth/internal/testkit"
 	"xtraauth/store/redisstore"
 )
 
@@ -22,26 +22,28 @@ import (
 // (The embedded run of every row is TestBenchCommand in package main.)
 func TestRunLeavesNothingBehind(t *testing.T) {
 	for _, tc := range []struct {
-		name, env string
-		use       func(c *config.Config, v string)
-		leftovers func(t *testing.T, v string) int
+		name string
+		// use points c at the store (skipping when it is not set) and
+		// returns a count of the bench's schemas or keys left on it
+		use func(t *testing.T, c *config.Config) (leftovers func() int)
 	}{
-		{"postgres", "XTRA_TEST_DATABASE_URL", func(c *config.Config, v string) { c.DatabaseURL = v }, benchSchemas},
-		{"redis", "XTRA_TEST_REDIS_URL", func(c *config.Config, v string) { c.RedisURL = v }, func(t *testing.T, v string) int {
-			return benchKeys(t, v, nil)
+		{"postgres", func(t *testing.T, c *config.Config) func() int {
+			c.DatabaseURL = testkit.DatabaseURL(t)
+			return func() int { return benchSchemas(t, c.DatabaseURL) }
 		}},
-		{"redis cluster", "XTRA_TEST_REDIS_CLUSTER", func(c *config.Config, v string) { c.RedisCluster = strings.Split(v, ",") }, func(t *testing.T, v string) int {
-			return benchKeys(t, "", strings.Split(v, ","))
+		{"redis", func(t *testing.T, c *config.Config) func() int {
+			c.RedisURL = testkit.RedisURL(t)
+			return func() int { return benchKeys(t, c.RedisURL, nil) }
+		}},
+		{"redis cluster", func(t *testing.T, c *config.Config) func() int {
+			c.RedisCluster = testkit.RedisCluster(t)
+			return func() int { return benchKeys(t, "", c.RedisCluster) }
 		}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			v := os.Getenv(tc.env)
-			if v == "" {
-				t.Skipf("%s not set: skipping the bench on it", tc.env)
-			}
-			before := tc.leftovers(t, v)
 			cfg := apptest.Config(t)
-			tc.use(&cfg, v)
+			leftovers := tc.use(t, &cfg)
+			before := leftovers()
 			var out strings.Builder
 			opt := Options{Connections: 4, Duration: 100 * time.Millisecond, Sessions: 50, Only: []string{"healthz", "devkey", "heap"}}
 			if err := Run(t.Context(), cfg, opt, slog.New(slog.DiscardHandler), &out); err != nil {
@@ -52,7 +54,7 @@ func TestRunLeavesNothingBehind(t *testing.T) {
 					t.Errorf("no row %q in:\n%s", measure, out.String())
 				}
 			}
-			if after := tc.leftovers(t, v); after != before {
+			if after := leftovers(); after != before {
 				t.Errorf("%d of the bench's schemas or keys before the run, %d after", before, after)
 			}
 		})

@@ -13,12 +13,13 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"xtraauth/dms"
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 )
 
 var (
 	secret = []byte("0123456789abcdef0123456789abcdef")
-	start  = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	start  = testkit.Start
 )
 
 const sessionToken = "5f0c7d9e-1b2a-4c3d-8e4f-a0b1c2d3e4f5"
@@ -26,14 +27,9 @@ const sessionToken = "5f0c7d9e-1b2a-4c3d-8e4f-a0b1c2d3e4f5"
 // sessionDigest is what a JWT's jti names: the session, not its token.
 var sessionDigest = store.Digest(sessionToken)
 
-// clock is a settable fake clock.
-type clock struct{ now time.Time }
-
-func (c *clock) Now() time.Time { return c.now }
-
-func newTokens(t *testing.T) (*dms.Tokens, *clock) {
+func newTokens(t *testing.T) (*dms.Tokens, *testkit.Clock) {
 	t.Helper()
-	c := &clock{now: start}
+	c := testkit.NewClock()
 	return dms.NewTokens(secret, c.Now), c
 }
 
@@ -205,15 +201,15 @@ func TestExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c.now = start.Add(time.Hour - time.Second)
+	c.Set(start.Add(time.Hour - time.Second))
 	if _, err := tokens.SessionDigest(token); err != nil {
 		t.Fatalf("one second before exp: %v", err)
 	}
-	c.now = start.Add(time.Hour)
+	c.Set(start.Add(time.Hour))
 	if _, err := tokens.SessionDigest(token); !errors.Is(err, dms.ErrInvalid) {
 		t.Fatalf("at exp: %v, want ErrInvalid", err)
 	}
-	c.now = start.Add(48 * time.Hour)
+	c.Set(start.Add(48 * time.Hour))
 	if _, err := tokens.SessionDigest(token); !errors.Is(err, dms.ErrInvalid) {
 		t.Fatalf("long after exp: %v, want ErrInvalid", err)
 	}
@@ -239,7 +235,7 @@ func TestLooksLikeJWT(t *testing.T) {
 // FuzzSessionDigest: no input makes verification panic, and anything it
 // accepts carries a session token.
 func FuzzSessionDigest(f *testing.F) {
-	c := &clock{now: start}
+	c := testkit.NewClock()
 	tokens := dms.NewTokens(secret, c.Now)
 	good, err := tokens.Sign(store.Session{User: store.Identity{ID: 3, Login: "admin"},
 		CreatedAt: start, ExpiresAt: start.Add(time.Hour)}, sessionDigest)

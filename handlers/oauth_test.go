@@ -1,18 +1,15 @@
 package handlers_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/base64"
 	"errors"
 	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -23,6 +20,7 @@ import (
 	"xtraauth/app"
 	"xtraauth/app/apptest"
 	"xtraauth/config"
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 )
 
@@ -659,9 +657,8 @@ func TestOAuthSecretsNeverLogged(t *testing.T) {
 	mr := miniredis.RunT(t)
 	cfg := apptest.Config(t)
 	cfg.RedisURL = "redis://" + mr.Addr()
-	var buf lockedBuffer
-	log := slog.New(slog.NewTextHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
-	a, err := app.OpenServer(t.Context(), cfg, log, time.Now)
+	var buf testkit.LogBuffer
+	a, err := app.OpenServer(t.Context(), cfg, buf.Logger(), time.Now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -730,22 +727,4 @@ func TestOAuthSecretsNeverLogged(t *testing.T) {
 	if strings.Contains(logged, "client_secret=") || strings.Contains(logged, "access_token=") {
 		t.Errorf("a raw query is in the log:\n%s", logged)
 	}
-}
-
-// lockedBuffer is a log sink the server's goroutines and the test share.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }

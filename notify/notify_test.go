@@ -9,13 +9,13 @@ import (
 	"io"
 	"log/slog"
 	"net/url"
-	"os"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"xtraauth/internal/testkit"
 	"xtraauth/notify"
 	"xtraauth/store"
 	"xtraauth/store/sqlstore"
@@ -52,21 +52,9 @@ type noMetrics struct{}
 
 func (noMetrics) Notification(string, string) {}
 
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func (c *clock) now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
-func (c *clock) add(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
-
-func newSender(db *sqlstore.Store, r *robot, c *clock) *notify.Sender {
+func newSender(db *sqlstore.Store, r *robot, c *testkit.Clock) *notify.Sender {
 	return notify.New(notify.Deps{Store: db, Users: db, Channels: map[string]notify.Channel{notify.DingTalkRobot: r},
-		Lease: leader{}, Timeout: time.Second, Now: c.now, Metrics: noMetrics{},
+		Lease: leader{}, Timeout: time.Second, Now: c.Now, Metrics: noMetrics{},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 }
 
@@ -76,7 +64,7 @@ func lockRow(t *testing.T, db *sqlstore.Store, q interface {
 	ExecContext(context.Context, string, ...any) (sql.Result, error)
 }, id int64, address string) {
 	t.Helper()
-	at := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC).UnixMilli()
+	at := testkit.Start.UnixMilli()
 	var err error
 	args := []any{at, "ghost", address, "lock", "locked until later"}
 	if db.Dialect() == sqlstore.DialectPostgres {
@@ -154,7 +142,7 @@ func openSQLite(t *testing.T) *sqlstore.Store {
 // for GapGrace when it never does.
 func TestCursorWaitsForAHole(t *testing.T) {
 	db := openSQLite(t)
-	r, c := &robot{}, &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	r, c := &robot{}, testkit.NewClock()
 	s := newSender(db, r, c)
 	lockRow(t, db, db.DB(), 0, "192.0.2.1")
 	lockRow(t, db, db.DB(), 0, "192.0.2.2")
@@ -174,12 +162,12 @@ func TestCursorWaitsForAHole(t *testing.T) {
 	// A hole that never fills (a rolled-back insert) is given up after the grace.
 	lockRow(t, db, db.DB(), 7, "192.0.2.7")
 	tick(t, s)
-	c.add(notify.GapGrace - time.Second)
+	c.Advance(notify.GapGrace - time.Second)
 	tick(t, s)
 	if pos := cursor(t, db); pos != 4 {
 		t.Fatalf("cursor at %d before the grace", pos)
 	}
-	c.add(time.Second)
+	c.Advance(time.Second)
 	tick(t, s)
 	if pos := cursor(t, db); pos != 7 {
 		t.Fatalf("cursor at %d after the grace, want 7", pos)
@@ -191,7 +179,8 @@ func TestCursorWaitsForAHole(t *testing.T) {
 // later starts keep the cursor.
 func TestStartSkipsHistory(t *testing.T) {
 	db := openSQLite(t)
-	r, c := &robot{}, &clock{t: time.Now()}
+	r, c := &robot{}, testkit.NewClock()
+	c.Set(time.Now())
 	lockRow(t, db, db.DB(), 0, "192.0.2.1")
 	s := newSender(db, r, c)
 	if err := s.Start(context.Background()); err != nil {
@@ -211,20 +200,20 @@ func TestStartSkipsHistory(t *testing.T) {
 // TestBackoff: retries wait 1 s, 2 s, 4 s... at most 30 s apart.
 func TestBackoff(t *testing.T) {
 	db := openSQLite(t)
-	r, c := &robot{fail: errors.New("down")}, &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	r, c := &robot{fail: errors.New("down")}, testkit.NewClock()
 	s := newSender(db, r, c)
 	lockRow(t, db, db.DB(), 0, "192.0.2.1")
 	var waits []time.Duration
-	last := c.now()
+	last := c.Now()
 	for range 9 {
 		tick(t, s)
-		due, err := db.DueDeliveries(context.Background(), c.now().Add(time.Hour), 1)
+		due, err := db.DueDeliveries(context.Background(), c.Now().Add(time.Hour), 1)
 		if err != nil || len(due) != 1 {
 			t.Fatalf("due %v, %v", due, err)
 		}
 		waits = append(waits, due[0].NextAt.Sub(last))
-		c.add(due[0].NextAt.Sub(c.now()))
-		last = c.now()
+		c.Advance(due[0].NextAt.Sub(c.Now()))
+		last = c.Now()
 	}
 	want := []time.Duration{1, 2, 4, 8, 16, 30, 30, 30, 30}
 	for i := range want {
@@ -238,12 +227,8 @@ func TestBackoff(t *testing.T) {
 // TestCursorOnPostgreSQL: a transaction that took an id and commits after
 // a later one is not skipped.
 func TestCursorOnPostgreSQL(t *testing.T) {
-	base := os.Getenv("XTRA_TEST_DATABASE_URL")
-	if base == "" {
-		t.Skip("XTRA_TEST_DATABASE_URL not set: skipping the PostgreSQL commit-order test")
-	}
-	db := openPostgres(t, base)
-	r, c := &robot{}, &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	db := openPostgres(t, testkit.DatabaseURL(t))
+	r, c := &robot{}, testkit.NewClock()
 	s := newSender(db, r, c)
 	lockRow(t, db, db.DB(), 0, "192.0.2.1")
 	slow, err := db.DB().BeginTx(context.Background(), nil)
@@ -299,10 +284,10 @@ func openPostgres(t *testing.T, base string) *sqlstore.Store {
 func TestAFailingChannelDoesNotStarveOthers(t *testing.T) {
 	db := openSQLite(t)
 	down, up := &robot{fail: errors.New("HTTP 500")}, &robot{}
-	c := &clock{t: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}
+	c := testkit.NewClock()
 	s := notify.New(notify.Deps{Store: db, Users: db,
 		Channels: map[string]notify.Channel{notify.DingTalkRobot: down, notify.FeishuRobot: up},
-		Lease:    leader{}, Timeout: time.Second, Now: c.now, Metrics: noMetrics{},
+		Lease:    leader{}, Timeout: time.Second, Now: c.Now, Metrics: noMetrics{},
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil))})
 	for range 150 {
 		lockRow(t, db, db.DB(), 0, "192.0.2.1")

@@ -10,6 +10,7 @@ import (
 	"xtraauth/approval"
 	"xtraauth/integrations/dingtalk"
 	"xtraauth/integrations/platformtest"
+	"xtraauth/internal/testkit"
 	"xtraauth/notify"
 	"xtraauth/store"
 )
@@ -25,8 +26,8 @@ func TestAccessToken(t *testing.T) {
 	ctx := context.Background()
 	fake := platformtest.NewDingTalk(t)
 	fake.AddUser("13800000000", "u1")
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	c := client(fake, func() time.Time { return now })
+	clock := testkit.NewClock()
+	c := client(fake, clock.Now)
 	for range 3 {
 		if id, err := c.UserIDByMobile(ctx, "13800000000"); err != nil || id != "u1" {
 			t.Fatalf("UserIDByMobile = %q, %v", id, err)
@@ -35,7 +36,7 @@ func TestAccessToken(t *testing.T) {
 	if calls := fake.Calls(); calls != 4 {
 		t.Fatalf("%d calls, want one token and three lookups", calls)
 	}
-	now = now.Add(2*time.Hour - 4*time.Minute) // within 5 minutes of the token's end
+	clock.Advance(2*time.Hour - 4*time.Minute) // within 5 minutes of the token's end
 	if _, err := c.UserIDByMobile(ctx, "13800000000"); err != nil || fake.Calls() != 6 {
 		t.Fatalf("near expiry: %v, %d calls", err, fake.Calls())
 	}

@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/rand"
 	"os"
-	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -12,6 +11,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/go-redis/v9"
 
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 	"xtraauth/store/conformance"
 )
@@ -20,13 +20,9 @@ import (
 // for the one-node cluster miniredis fakes, commands missing from COMMAND
 // INFO. Tests check the errors they expect themselves.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quietLogger{})
+	testkit.QuietRedis()
 	os.Exit(m.Run())
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Printf(context.Context, string, ...any) {}
 
 type newStoreFunc = func(t *testing.T) (conformance.Ephemeral, func(time.Duration))
 
@@ -76,11 +72,7 @@ func TestRealRedis(t *testing.T) {
 // TestRealRedisCluster runs against the cluster whose seed addresses are
 // listed, comma-separated, in XTRA_TEST_REDIS_CLUSTER.
 func TestRealRedisCluster(t *testing.T) {
-	addrs := os.Getenv("XTRA_TEST_REDIS_CLUSTER")
-	if addrs == "" {
-		t.Skip("XTRA_TEST_REDIS_CLUSTER not set: skipping Redis Cluster conformance")
-	}
-	client, err := Dial(context.Background(), "", strings.Split(addrs, ","))
+	client, err := Dial(context.Background(), "", testkit.RedisCluster(t))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -90,11 +82,7 @@ func TestRealRedisCluster(t *testing.T) {
 
 func realRedis(t *testing.T) redis.UniversalClient {
 	t.Helper()
-	url := os.Getenv("XTRA_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("XTRA_TEST_REDIS_URL not set: skipping real Redis conformance")
-	}
-	client, err := Dial(context.Background(), url, nil)
+	client, err := Dial(context.Background(), testkit.RedisURL(t), nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -14,12 +14,11 @@ import (
 	"testing"
 	"time"
 
+	"xtraauth/internal/testkit"
 	"xtraauth/store"
 	"xtraauth/store/conformance"
 	"xtraauth/store/sqlstore"
 )
-
-const pgEnv = "XTRA_TEST_DATABASE_URL"
 
 func newSQLite(t *testing.T) *sqlstore.Store { return newSQLiteAt(t, time.Now) }
 
@@ -38,13 +37,10 @@ func newSQLiteAt(t *testing.T, now func() time.Time) *sqlstore.Store {
 // no PostgreSQL server is configured.
 func pgSchemaURL(t *testing.T) string {
 	t.Helper()
-	base := os.Getenv(pgEnv)
-	if base == "" {
-		t.Skip(pgEnv + " not set: skipping PostgreSQL conformance")
-	}
+	base := testkit.DatabaseURL(t)
 	admin, err := sql.Open("pgx", base)
 	if err != nil {
-		t.Fatalf("open %s: %v", pgEnv, err)
+		t.Fatalf("open XTRA_TEST_DATABASE_URL: %v", err)
 	}
 	t.Cleanup(func() { admin.Close() })
 	schema := "xt_" + randomHex(t)
@@ -58,7 +54,7 @@ func pgSchemaURL(t *testing.T) string {
 	})
 	u, err := url.Parse(base)
 	if err != nil {
-		t.Fatalf("parse %s: %v", pgEnv, err)
+		t.Fatalf("parse XTRA_TEST_DATABASE_URL: %v", err)
 	}
 	q := u.Query()
 	q.Set("search_path", schema)
