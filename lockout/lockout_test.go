@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -17,6 +18,7 @@ import (
 	"xtraauth/account"
 	"xtraauth/captcha"
 	"xtraauth/fault"
+	"xtraauth/internal/testkit"
 	"xtraauth/lockout"
 	"xtraauth/store"
 	"xtraauth/store/redisstore"
@@ -26,13 +28,9 @@ import (
 // TestMain silences go-redis's own lines about failed dials: the tests
 // that stop a server check the errors they expect themselves.
 func TestMain(m *testing.M) {
-	redis.SetLogger(quietLogger{})
+	testkit.QuietRedis()
 	os.Exit(m.Run())
 }
-
-type quietLogger struct{}
-
-func (quietLogger) Printf(context.Context, string, ...any) {}
 
 const (
 	rightPassword = "right-password"
@@ -41,33 +39,30 @@ const (
 	addrB         = "192.0.2.2"
 )
 
-var cheapHash = account.HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 32, SaltLen: 16}
-
-// backend is a Redis the tests run on: miniredis always, a real Redis when
-// XTRA_TEST_REDIS_URL names one.
+// backend is a Redis the tests run on: miniredis always, a real Redis and
+// a Redis Cluster when XTRA_TEST_REDIS_URL and XTRA_TEST_REDIS_CLUSTER name
+// them.
 type backend struct {
 	name string
-	// open dials a new client; mr is the server for miniredis (to move its
-	// clock or stop it), nil for a real Redis.
-	open func(t *testing.T) (client redis.UniversalClient, mr *miniredis.Miniredis)
+	// start gives connect, which dials a new client to the server (a second
+	// process has connections of its own), and mr: the server for miniredis
+	// (to move its clock or stop it), nil for a real Redis.
+	start func(t *testing.T) (connect func() redis.UniversalClient, mr *miniredis.Miniredis)
 }
 
 var backends = []backend{
-	{"miniredis", func(t *testing.T) (redis.UniversalClient, *miniredis.Miniredis) {
+	{"miniredis", func(t *testing.T) (func() redis.UniversalClient, *miniredis.Miniredis) {
 		mr := miniredis.RunT(t)
-		return miniClient(t, mr), mr
+		return func() redis.UniversalClient { return miniClient(t, mr) }, mr
 	}},
-	{"redis", func(t *testing.T) (redis.UniversalClient, *miniredis.Miniredis) {
-		return dial(t, realRedisURL(t)), nil
+	{"redis", func(t *testing.T) (func() redis.UniversalClient, *miniredis.Miniredis) {
+		url := testkit.RedisURL(t)
+		return func() redis.UniversalClient { return dial(t, url, nil) }, nil
 	}},
-}
-
-func realRedisURL(t *testing.T) string {
-	url := os.Getenv("XTRA_TEST_REDIS_URL")
-	if url == "" {
-		t.Skip("XTRA_TEST_REDIS_URL not set: skipping the real Redis run (e.g. XTRA_TEST_REDIS_URL=redis://127.0.0.1:6379/0)")
-	}
-	return url
+	{"redis cluster", func(t *testing.T) (func() redis.UniversalClient, *miniredis.Miniredis) {
+		seeds := testkit.RedisCluster(t)
+		return func() redis.UniversalClient { return dial(t, "", seeds) }, nil
+	}},
 }
 
 // miniClient does not retry, so the tests that stop the server do not
@@ -78,9 +73,9 @@ func miniClient(t *testing.T, mr *miniredis.Miniredis) redis.UniversalClient {
 	return c
 }
 
-func dial(t *testing.T, url string) redis.UniversalClient {
+func dial(t *testing.T, url string, cluster []string) redis.UniversalClient {
 	t.Helper()
-	c, err := redisstore.Dial(context.Background(), url, nil)
+	c, err := redisstore.Dial(context.Background(), url, cluster)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,27 +83,22 @@ func dial(t *testing.T, url string) redis.UniversalClient {
 	return c
 }
 
+// newMiniFixture is a fixture on a miniredis of its own, for the tests
+// that move its clock or stop it.
+func newMiniFixture(t *testing.T, cfg lockout.Config) *fixture {
+	mr := miniredis.RunT(t)
+	return newFixture(t, miniClient(t, mr), mr, cfg)
+}
+
 // onEachBackend runs fn as a subtest per backend, on a fresh fixture.
 func onEachBackend(t *testing.T, cfg lockout.Config, fn func(t *testing.T, f *fixture)) {
 	for _, b := range backends {
 		t.Run(b.name, func(t *testing.T) {
 			t.Parallel()
-			client, mr := b.open(t)
-			fn(t, newFixture(t, client, mr, cfg))
+			connect, mr := b.start(t)
+			fn(t, newFixture(t, connect(), mr, cfg))
 		})
 	}
-}
-
-// clock is the services' fake clock.
-type clock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
 }
 
 // fixture is one server process's lockout, captchas and account service on
@@ -123,7 +113,7 @@ type fixture struct {
 	lk       *lockout.Lockout
 	accounts *account.Service
 	mr       *miniredis.Miniredis // nil on a real Redis
-	clock    *clock
+	clock    *testkit.Clock
 }
 
 func newFixture(t *testing.T, client redis.UniversalClient, mr *miniredis.Miniredis, cfg lockout.Config) *fixture {
@@ -137,8 +127,7 @@ func newFixture(t *testing.T, client redis.UniversalClient, mr *miniredis.Minire
 	if mr == nil {
 		t.Cleanup(func() { deleteKeys(t, client, prefix) })
 	}
-	f := &fixture{t: t, cfg: cfg, prefix: prefix, sql: sql, mr: mr,
-		clock: &clock{now: time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)}}
+	f := &fixture{t: t, cfg: cfg, prefix: prefix, sql: sql, mr: mr, clock: testkit.NewClock()}
 	f = f.join(client)
 	for _, login := range []string{"alice", "bob", "carol"} {
 		if _, err := f.accounts.Create(context.Background(), store.User{Login: login, Name: login}, rightPassword); err != nil {
@@ -158,7 +147,7 @@ func (f *fixture) join(client redis.UniversalClient) *fixture {
 	g.lk = lockout.New(f.cfg, g.eph, g.captchas, f.sql, f.clock.Now)
 	accounts, err := account.New(context.Background(), account.Deps{
 		Users: f.sql, DevKeys: f.sql, Sessions: noSessions{}, Gate: g.lk,
-		Hasher: account.NewHasher(cheapHash, 8, 10*time.Second, time.Now, nil), Now: f.clock.Now,
+		Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 8, 10*time.Second, time.Now, nil), Now: f.clock.Now,
 	})
 	if err != nil {
 		f.t.Fatal(err)
@@ -171,11 +160,24 @@ type noSessions struct{}
 
 func (noSessions) DeleteUserSessions(context.Context, int64, string) error { return nil }
 
+// deleteKeys deletes the prefix's keys one by one, master by master in a
+// cluster, where keys of different slots cannot go in one DEL.
 func deleteKeys(t *testing.T, client redis.UniversalClient, prefix string) {
 	ctx := context.Background()
-	keys, err := client.Keys(ctx, prefix+"*").Result()
-	if err == nil && len(keys) > 0 {
-		err = client.Del(ctx, keys...).Err()
+	del := func(ctx context.Context, node *redis.Client) error {
+		keys, err := node.Keys(ctx, prefix+"*").Result()
+		for _, k := range keys {
+			if err == nil {
+				err = node.Del(ctx, k).Err()
+			}
+		}
+		return err
+	}
+	var err error
+	if c, ok := client.(*redis.ClusterClient); ok {
+		err = c.ForEachMaster(ctx, del)
+	} else {
+		err = del(ctx, client.(*redis.Client))
 	}
 	if err != nil {
 		t.Errorf("delete test keys: %v", err)
@@ -188,20 +190,20 @@ func (f *fixture) advance(d time.Duration) {
 	if f.mr == nil {
 		f.t.Fatal("advance needs miniredis")
 	}
-	f.clock.mu.Lock()
-	f.clock.now = f.clock.now.Add(d)
-	f.clock.mu.Unlock()
+	f.clock.Advance(d)
 	f.mr.FastForward(d)
 }
 
 // solution is a captcha sent with an attempt; the zero value sends none.
 type solution struct{ id, answer string }
 
-// newCaptcha makes a captcha for binding and reads its answer, as only a
-// test may, to solve it through the package API.
-func (f *fixture) newCaptcha(binding string) solution {
+// newCaptcha makes a captcha for binding from addrA and reads its answer,
+// as only a test may, to solve it through the package API.
+func (f *fixture) newCaptcha(binding string) solution { return f.newCaptchaFrom(binding, addrA) }
+
+func (f *fixture) newCaptchaFrom(binding, address string) solution {
 	f.t.Helper()
-	id, err := f.captchas.Create(context.Background(), binding, addrA, false)
+	id, err := f.captchas.Create(context.Background(), binding, address, false)
 	if err != nil {
 		f.t.Fatal(err)
 	}
@@ -270,6 +272,36 @@ func attempt(accounts *account.Service, login, password, address string, s solut
 	return checkedWrong, 0, nil
 }
 
+// client makes one secret attempt of an OAuth client the way
+// oauth.Authenticate does: enter, check the secret, finish. right says
+// whether the secret is the client's.
+func (f *fixture) client(id, address string, right bool) (outcome string, retryAfter int64) {
+	f.t.Helper()
+	ctx := context.Background()
+	var le *lockout.LockedError
+	err := f.lk.EnterClient(ctx, id, address)
+	if errors.As(err, &le) {
+		return locked, le.RetryAfterSeconds()
+	}
+	if err == nil {
+		err = f.lk.FinishClient(ctx, id, address, right)
+	}
+	if err != nil {
+		f.t.Fatalf("client %s from %s: %v", id, address, err)
+	}
+	if right {
+		return loggedIn, 0
+	}
+	return checkedWrong, 0
+}
+
+func (f *fixture) wantClient(id, address string, right bool, want string) {
+	f.t.Helper()
+	if got, _ := f.client(id, address, right); got != want {
+		f.t.Fatalf("client %s (right secret %v) from %s: %s, want %s", id, right, address, got, want)
+	}
+}
+
 func (f *fixture) want(login, password, address string, s solution, want string) {
 	f.t.Helper()
 	if got, _ := f.try(login, password, address, s); got != want {
@@ -290,14 +322,20 @@ func (f *fixture) fail(login, address string, n int) {
 	}
 }
 
-// entry is the admin's view of a login (zero if it has no failures).
-func (f *fixture) entry(name string) lockout.Entry {
+// entries is the admin's view of every login, client and address.
+func (f *fixture) entries() []lockout.Entry {
 	f.t.Helper()
 	entries, err := f.lk.List(context.Background())
 	if err != nil {
 		f.t.Fatal(err)
 	}
-	for _, e := range entries {
+	return entries
+}
+
+// entry is the admin's view of a login (zero if it has no failures).
+func (f *fixture) entry(name string) lockout.Entry {
+	f.t.Helper()
+	for _, e := range f.entries() {
 		if e.Name == name {
 			return e
 		}
@@ -355,8 +393,10 @@ func TestStages(t *testing.T) {
 			{"wrong captcha", wrongPassword, func() solution { return solution{id: f.loginCaptcha("alice").id, answer: "zzzz"} }, wrongCaptcha},
 			{"captcha of no id", wrongPassword, func() solution { return solution{id: "1", answer: "abcd"} }, wrongCaptcha},
 			{"3rd failure, solved captcha", wrongPassword, func() solution { return f.loginCaptcha("alice") }, checkedWrong},
-			{"4th failure, newest captcha without id", wrongPassword, func() solution {
-				return solution{answer: f.loginCaptcha("alice").answer}
+			{"4th failure, without id the newest captcha made from here", wrongPassword, func() solution {
+				mine := f.loginCaptcha("alice")
+				f.newCaptchaFrom(captcha.LoginBinding("alice"), addrB) // newer, but made elsewhere
+				return solution{answer: mine.answer}
 			}, checkedWrong},
 			{"5th failure still answers as a failure", wrongPassword, func() solution { return f.loginCaptcha("alice") }, checkedWrong},
 			{"right password and captcha while locked", rightPassword, func() solution { return f.loginCaptcha("alice") }, locked},
@@ -392,13 +432,16 @@ func TestStages(t *testing.T) {
 	})
 }
 
-// TestCaptchaNotUsedUp: a captcha sent along when none is needed is
-// ignored, and one sent to a locked login is not used up either.
+// TestCaptchaNotUsedUp: a captcha sent along when none is needed, right
+// or wrong, with or without its id, is ignored and not used up; nor is one
+// sent to a locked login.
 func TestCaptchaNotUsedUp(t *testing.T) {
 	t.Parallel()
 	onEachBackend(t, lockout.DefaultConfig, func(t *testing.T, f *fixture) {
 		s := f.loginCaptcha("alice")
 		f.want("alice", wrongPassword, addrA, s, checkedWrong)
+		f.want("alice", rightPassword, addrA, solution{id: s.id, answer: "zzzz"}, loggedIn) // resets
+		f.want("alice", wrongPassword, addrA, solution{answer: s.answer}, checkedWrong)
 		f.want("alice", wrongPassword, addrA, solution{id: s.id, answer: "zzzz"}, checkedWrong)
 		if !f.captchaAlive(s) {
 			t.Fatal("a captcha sent when none was needed was used up")
@@ -411,6 +454,7 @@ func TestCaptchaNotUsedUp(t *testing.T) {
 		f.fail("alice", addrA, 2)
 		s = f.loginCaptcha("alice")
 		f.want("alice", rightPassword, addrA, s, locked)
+		f.want("alice", rightPassword, addrA, solution{answer: s.answer}, locked)
 		if !f.captchaAlive(s) {
 			t.Fatal("a captcha sent to a locked login was used up")
 		}
@@ -557,6 +601,85 @@ func TestDevKeys(t *testing.T) {
 	})
 }
 
+// TestClients: OAuth clients are counted in a namespace of their own and
+// never get a captcha. Client ids are not secret, so wrong secrets lock
+// only the address that sent them (at LockAfter), and past ClientCeiling
+// lock the client for addresses that have not presented its right secret.
+func TestClients(t *testing.T) {
+	t.Parallel()
+	onEachBackend(t, lockout.DefaultConfig, func(t *testing.T, f *fixture) {
+		ctx := context.Background()
+		const id = "alice@ops" // named like a user, with an '@' like a client's address entry
+		// past CaptchaAfter the right secret gets in, and resets the address's count
+		for range 4 {
+			f.wantClient(id, addrA, false, checkedWrong)
+		}
+		f.wantClient(id, addrA, true, loggedIn)
+		for range 4 {
+			f.wantClient(id, addrA, false, checkedWrong)
+		}
+		f.wantClient(id, addrA, true, loggedIn)
+
+		// per address: the 5th wrong secret locks that address out of this client only
+		for range 5 {
+			f.wantClient(id, addrB, false, checkedWrong)
+		}
+		if got, retry := f.client(id, addrB, true); got != locked || f.retryText(retry) != "7200" {
+			t.Fatalf("right secret from the locked address: %s %ds, want locked for 7200s", got, retry)
+		}
+		f.wantClient(id, addrA, true, loggedIn)
+		f.wantClient("other", addrB, true, loggedIn)
+		// a login of the same name is counted apart: neither locks the other
+		f.fail(id, addrB, 5)
+		f.want(id, rightPassword, addrB, solution{}, locked)
+		f.wantClient(id, addrA, true, loggedIn)
+
+		// the ceiling: 50 wrong secrets in all (13 so far) lock out the
+		// addresses that never presented the right one
+		const stranger = "198.51.100.200"
+		for i := range 50 - 13 - 1 {
+			f.wantClient(id, fmt.Sprintf("198.51.100.%d", i/4), false, checkedWrong)
+		}
+		f.wantClient(id, stranger, true, loggedIn) // 49: not yet; and now it is known
+		f.wantClient(id, "198.51.100.100", false, checkedWrong)
+		if got, retry := f.client(id, "198.51.100.101", true); got != locked || f.retryText(retry) != "7200" {
+			t.Fatalf("a stranger past the ceiling: %s %ds, want locked for 7200s", got, retry)
+		}
+		f.wantClient(id, addrA, true, loggedIn)    // its callers get in
+		f.wantClient(id, stranger, true, loggedIn) // as does an address that presented the right secret before
+		f.wantClient(id, addrB, true, locked)      // but not one locked on its own
+
+		entries := map[string]lockout.Entry{}
+		for _, e := range f.entries() {
+			entries[e.Name] = e
+		}
+		if e := entries["client:"+id]; e.Failures != 50 || e.LockedUntil == nil || e.CaptchaRequired {
+			t.Errorf("the client's entry %+v, want 50 failures and locked", e)
+		}
+		if e := entries["client:"+id+"@"+addrB]; e.Failures != 5 || e.LockedUntil == nil || e.CaptchaRequired {
+			t.Errorf("the client's entry for %s %+v, want 5 failures and locked", addrB, e)
+		}
+		if n := f.countAudit("client:"+id, "client_secret"); n != 1 {
+			t.Errorf("%d wrong secrets audited in a minute, want 1 (free rows are rate-limited)", n)
+		}
+
+		// unlocking the client lets every address in again
+		if err := f.lk.Unlock(ctx, "client:"+id, "root"); err != nil {
+			t.Fatal(err)
+		}
+		f.wantClient(id, addrB, true, loggedIn)
+		f.wantClient(id, "198.51.100.101", true, loggedIn)
+		for _, e := range f.entries() {
+			if strings.HasPrefix(e.Name, "client:"+id) {
+				t.Errorf("after the unlock: %+v", e)
+			}
+		}
+		if n := f.countAudit("client:"+id, "unlock"); n != 1 {
+			t.Errorf("%d unlocks audited, want 1", n)
+		}
+	})
+}
+
 // TestAddressSpraying: 20 password failures from one address across any
 // logins make every password login from it need a captcha.
 func TestAddressSpraying(t *testing.T) {
@@ -570,6 +693,7 @@ func TestAddressSpraying(t *testing.T) {
 		f.want("user19", wrongPassword, addrA, solution{}, checkedWrong)
 
 		f.want("bob", rightPassword, addrA, solution{}, captchaRequired)
+		f.want("login-never-seen", wrongPassword, addrA, solution{}, captchaRequired)
 		f.want("bob", rightPassword, addrA, solution{id: "7", answer: "abcd"}, wrongCaptcha)
 		f.want("bob", rightPassword, addrB, solution{}, loggedIn)
 		f.want("bob", rightPassword, addrA, f.loginCaptcha("bob"), loggedIn)
@@ -682,10 +806,7 @@ func TestThresholdsOff(t *testing.T) {
 // locks after LockFor, address blocks after their windows.
 func TestExpiry(t *testing.T) {
 	t.Parallel()
-	newF := func(t *testing.T) *fixture {
-		mr := miniredis.RunT(t)
-		return newFixture(t, miniClient(t, mr), mr, lockout.DefaultConfig)
-	}
+	newF := func(t *testing.T) *fixture { return newMiniFixture(t, lockout.DefaultConfig) }
 	t.Run("failures expire LockFor after the last", func(t *testing.T) {
 		f := newF(t)
 		f.fail("alice", addrA, 1)
@@ -729,6 +850,19 @@ func TestExpiry(t *testing.T) {
 		if _, _, err := f.accounts.CheckDevKey(context.Background(), a, "junk"); err != nil {
 			t.Fatalf("10 minutes later: %v", err)
 		}
+	})
+	t.Run("client lock", func(t *testing.T) {
+		f := newF(t)
+		for range 5 {
+			f.wantClient("svc", addrA, false, checkedWrong)
+		}
+		if _, retry := f.client("svc", addrA, true); retry != 7200 {
+			t.Fatalf("right secret after 5 wrong: retry after %ds, want 7200", retry)
+		}
+		f.advance(2*time.Hour - time.Second)
+		f.wantClient("svc", addrA, true, locked)
+		f.advance(time.Second)
+		f.wantClient("svc", addrA, true, loggedIn)
 	})
 	t.Run("address window", func(t *testing.T) {
 		f := newF(t)
@@ -828,8 +962,7 @@ func TestListUnlockAudit(t *testing.T) {
 // not even with the right secret.
 func TestFailClosed(t *testing.T) {
 	t.Parallel()
-	mr := miniredis.RunT(t)
-	f := newFixture(t, miniClient(t, mr), mr, lockout.DefaultConfig)
+	f := newMiniFixture(t, lockout.DefaultConfig)
 	ctx := context.Background()
 	alice, err := f.accounts.UserByLogin(ctx, "alice")
 	if err != nil {
@@ -839,13 +972,19 @@ func TestFailClosed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mr.Close()
+	f.mr.Close()
 	a := account.Attempt{Login: "alice", Address: addrA}
 	if _, ok, err := f.accounts.CheckPassword(ctx, a, rightPassword); ok || err == nil {
 		t.Fatalf("password with the store down: ok %v, err %v; want an error", ok, err)
 	}
 	if _, ok, err := f.accounts.CheckDevKey(ctx, a, key.Key); ok || err == nil {
 		t.Fatalf("dev_key with the store down: ok %v, err %v; want an error", ok, err)
+	}
+	if err := f.lk.EnterClient(ctx, "svc", addrA); err == nil {
+		t.Fatal("client secret let in with the store down")
+	}
+	if err := f.lk.FinishClient(ctx, "svc", addrA, false); err == nil {
+		t.Fatal("wrong client secret not counted, and no error, with the store down")
 	}
 	if err := f.lk.AllowCaptcha(ctx, addrA); err == nil {
 		t.Fatal("captcha allowed with the store down")
@@ -855,54 +994,113 @@ func TestFailClosed(t *testing.T) {
 	}
 }
 
-// TestConcurrency sends N wrong passwords for one login at once: at most
-// CaptchaAfter are checked without a captcha, and with a fresh right
-// captcha each, at most LockAfter in all before the lock, on miniredis, on
-// a real Redis, and with two processes sharing one Redis.
+// TestConcurrency sends many wrong passwords at once, to one process or
+// spread over two sharing one Redis, and counts how many were checked
+// (the plain failures, which the audit trail must match) on every backend.
 func TestConcurrency(t *testing.T) {
 	t.Parallel()
 	const n = 40
+	storms := []struct {
+		name string
+		// prepare readies f and returns the attempts to send at once
+		prepare func(f *fixture) []stormAttempt
+		check   func(t *testing.T, f *fixture, count map[string]int)
+	}{
+		{"one login: CaptchaAfter checked, the rest need a captcha", func(f *fixture) []stormAttempt {
+			return repeat(n, func(int) stormAttempt { return stormAttempt{login: "alice"} })
+		}, func(t *testing.T, f *fixture, count map[string]int) {
+			after := f.cfg.CaptchaAfter
+			if count[checkedWrong] != after || count[captchaRequired] != n-after {
+				t.Fatalf("outcomes %v: want exactly %d checked, the rest asked for a captcha", count, after)
+			}
+			if e := f.entry("alice"); e.Failures != after || e.LockedUntil != nil {
+				t.Fatalf("entry after the storm: %+v", e)
+			}
+			if audited := f.countAudit("alice", "password"); audited != after {
+				t.Fatalf("%d password failures audited, %d answered", audited, after)
+			}
+		}},
+		{"one login, a right captcha each: LockAfter checked, the rest locked", func(f *fixture) []stormAttempt {
+			return repeat(n, func(int) stormAttempt { return stormAttempt{login: "alice", s: f.loginCaptcha("alice")} })
+		}, func(t *testing.T, f *fixture, count map[string]int) {
+			lockAfter := f.cfg.LockAfter
+			if count[checkedWrong] != lockAfter || count[locked]+count[wrongCaptcha] != n-lockAfter {
+				t.Fatalf("outcomes %v: want exactly %d checked (each had a right captcha), the rest locked", count, lockAfter)
+			}
+			if e := f.entry("alice"); e.Failures != lockAfter || e.LockedUntil == nil {
+				t.Fatalf("entry after the storm: %+v", e)
+			}
+			if audited := f.countAudit("alice", "password"); audited != lockAfter {
+				t.Fatalf("%d password failures audited, %d answered", audited, lockAfter)
+			}
+			if locks := f.countAudit("alice", "lock"); locks != 1 {
+				t.Fatalf("%d lock events audited for one lock", locks)
+			}
+			f.want("alice", rightPassword, addrA, f.loginCaptcha("alice"), locked)
+		}},
+		{"one captcha sent by all: it solves once", func(f *fixture) []stormAttempt {
+			f.fail("alice", addrA, f.cfg.CaptchaAfter)
+			s := f.loginCaptcha("alice")
+			return repeat(n, func(int) stormAttempt { return stormAttempt{login: "alice", s: s} })
+		}, func(t *testing.T, f *fixture, count map[string]int) {
+			if count[checkedWrong] != 1 || count[wrongCaptcha] != n-1 {
+				t.Fatalf("outcomes %v: want one password checked and %d wrong captchas", count, n-1)
+			}
+		}},
+		{"many logins from one address: AddressFailures checked, the rest need a captcha", func(f *fixture) []stormAttempt {
+			return repeat(2*n, func(i int) stormAttempt { return stormAttempt{login: fmt.Sprintf("user%d", i)} })
+		}, func(t *testing.T, f *fixture, count map[string]int) {
+			limit := f.cfg.AddressFailures
+			if count[checkedWrong] != limit || count[captchaRequired] != 2*n-limit {
+				t.Fatalf("outcomes %v: want exactly %d checked, the rest asked for a captcha", count, limit)
+			}
+			// from now on every password login from the address needs one
+			f.want("alice", rightPassword, addrA, solution{}, captchaRequired)
+		}},
+	}
 	for _, b := range backends {
 		for _, processes := range []int{1, 2} {
-			t.Run(fmt.Sprintf("%s/%d processes", b.name, processes), func(t *testing.T) {
-				t.Parallel()
-				for _, withCaptcha := range []bool{false, true} {
-					t.Run(fmt.Sprintf("captcha=%v", withCaptcha), func(t *testing.T) {
-						t.Parallel()
-						client, mr := b.open(t)
-						f := newFixture(t, client, mr, lockout.DefaultConfig)
-						procs := []*fixture{f}
-						if processes == 2 {
-							// a second client: its own connections to the same server
-							if mr != nil {
-								procs = append(procs, f.join(miniClient(t, mr)))
-							} else {
-								procs = append(procs, f.join(dial(t, realRedisURL(t))))
-							}
-						}
-						concurrentFailures(t, f, procs, n, withCaptcha)
-					})
-				}
-			})
+			for _, st := range storms {
+				t.Run(fmt.Sprintf("%s/%d processes/%s", b.name, processes, st.name), func(t *testing.T) {
+					t.Parallel()
+					connect, mr := b.start(t)
+					f := newFixture(t, connect(), mr, lockout.DefaultConfig)
+					procs := []*fixture{f}
+					if processes == 2 {
+						procs = append(procs, f.join(connect())) // its own connections to the same server
+					}
+					st.check(t, f, storm(t, procs, st.prepare(f)))
+				})
+			}
 		}
 	}
 }
 
-func concurrentFailures(t *testing.T, f *fixture, procs []*fixture, n int, withCaptcha bool) {
-	solutions := make([]solution, n)
-	if withCaptcha {
-		for i := range solutions {
-			solutions[i] = f.loginCaptcha("alice")
-		}
+// stormAttempt is one wrong password from addrA in a storm.
+type stormAttempt struct {
+	login string
+	s     solution
+}
+
+func repeat(n int, gen func(i int) stormAttempt) []stormAttempt {
+	out := make([]stormAttempt, n)
+	for i := range out {
+		out[i] = gen(i)
 	}
-	outcomes := make([]string, n)
+	return out
+}
+
+// storm sends every attempt at once, attempt i to process i mod
+// len(procs), and tallies the outcomes.
+func storm(t *testing.T, procs []*fixture, attempts []stormAttempt) map[string]int {
+	outcomes := make([]string, len(attempts))
 	var wg sync.WaitGroup
 	start := make(chan struct{})
-	for i := range n {
+	for i, a := range attempts {
 		wg.Go(func() {
 			<-start
 			var err error
-			outcomes[i], _, err = attempt(procs[i%len(procs)].accounts, "alice", wrongPassword, addrA, solutions[i])
+			outcomes[i], _, err = attempt(procs[i%len(procs)].accounts, a.login, wrongPassword, addrA, a.s)
 			if err != nil {
 				t.Errorf("attempt %d: %v", i, err)
 			}
@@ -914,33 +1112,5 @@ func concurrentFailures(t *testing.T, f *fixture, procs []*fixture, n int, withC
 	for _, o := range outcomes {
 		count[o]++
 	}
-	checked := count[checkedWrong]
-	if withCaptcha {
-		if checked > f.cfg.LockAfter || count[locked]+count[wrongCaptcha] != n-checked {
-			t.Fatalf("outcomes %v: at most %d passwords may be checked, the rest locked", count, f.cfg.LockAfter)
-		}
-		if checked != f.cfg.LockAfter {
-			t.Fatalf("outcomes %v: want exactly %d checked (each attempt had a right captcha)", count, f.cfg.LockAfter)
-		}
-	} else {
-		if checked > f.cfg.CaptchaAfter || count[captchaRequired] != n-checked {
-			t.Fatalf("outcomes %v: at most %d passwords may be checked without a captcha", count, f.cfg.CaptchaAfter)
-		}
-		if checked != f.cfg.CaptchaAfter {
-			t.Fatalf("outcomes %v: want exactly %d checked", count, f.cfg.CaptchaAfter)
-		}
-	}
-	if audited := f.countAudit("alice", "password"); audited != checked {
-		t.Fatalf("%d password failures audited, %d answered", audited, checked)
-	}
-	e := f.entry("alice")
-	if e.Failures != checked || (e.LockedUntil != nil) != withCaptcha {
-		t.Fatalf("entry after the storm: %+v", e)
-	}
-	if withCaptcha {
-		if locks := f.countAudit("alice", "lock"); locks != 1 {
-			t.Fatalf("%d lock events audited for one lock", locks)
-		}
-		f.want("alice", rightPassword, addrA, f.loginCaptcha("alice"), locked)
-	}
+	return count
 }

@@ -13,7 +13,7 @@ import (
 // may create schemas in.
 func DatabaseURL(t testing.TB) string {
 	t.Helper()
-	return need(t, "XTRA_TEST_DATABASE_URL", "a PostgreSQL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
+	return need(t, "XTRA_TEST_DATABASE_URL", "PostgreSQL", "postgres://postgres@127.0.0.1:5432/test?sslmode=disable")
 }
 
 // RedisURL is XTRA_TEST_REDIS_URL, a Redis the test keeps to a key prefix
