@@ -58,30 +58,6 @@ func TestUnknownMethodsAreOther(t *testing.T) {
 	}
 }
 
-// Simultaneous wrong passwords for many logins from one address: the
-// address is counted before the passwords are checked, as each login is,
-// so no more than its limit (20) are checked without a captcha.
-func TestSprayingLimitHoldsUnderConcurrency(t *testing.T) {
-	t.Parallel()
-	for _, b := range stormBackends {
-		t.Run(b.name, func(t *testing.T) {
-			t.Parallel()
-			servers := startServers(t, b, 2)
-			bodies := make([]map[string]string, 2*stormSize)
-			for i := range bodies {
-				bodies[i] = map[string]string{"login": fmt.Sprintf("user%d", i), "password": badPassword}
-			}
-			count := tally(storm(t, servers, bodies))
-			if count[answerWrong] != 20 || count[answerCaptchaRequired] != len(bodies)-20 {
-				t.Fatalf("answers %v: want 20 passwords checked, the rest asked for a captcha", count)
-			}
-			// from now on every password login from the address needs one
-			servers[0].AddUser("alice", alicePassword, false)
-			wantCaptchaRequired(t, passwordLogin(servers[0], "alice", alicePassword, solved{}))
-		})
-	}
-}
-
 // Answers that cost nothing ("Captcha Required", "Wrong Captcha", a wrong
 // secret for a made-up client id) add audit rows at a bounded rate.
 func TestFreeAuditRowsAreBounded(t *testing.T) {

@@ -112,17 +112,6 @@ func TestWebCookieCSRF(t *testing.T) {
 	wantError(t, e.Do("DELETE", "/web/session", nil, xhr, "XMLHttpRequest"), 401, "Not Authorized")
 }
 
-// The page's login goes through the same counters as the API's.
-func TestWebLoginSharesCounters(t *testing.T) {
-	t.Parallel()
-	e := apptest.New(t)
-	for range 2 {
-		e.Do("POST", "/web/session", map[string]string{"login": "admin", "password": "bad"}, xhr, "XMLHttpRequest")
-	}
-	r := e.Do("POST", "/api/sessions", map[string]string{"login": "admin", "password": apptest.AdminPassword})
-	wantBody(t, r, 403, map[string]any{"code": 403, "text": "Captcha Required", "message": "Captcha Required", "captcha_required": true})
-}
-
 // The page's lock answer says whether it may offer an unlock request, for
 // any login alike (also one that does not exist); the API's answer stays
 // as the contract has it.
