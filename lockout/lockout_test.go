@@ -834,14 +834,22 @@ func TestExpiry(t *testing.T) {
 		f.advance(time.Second)
 		f.want("alice", rightPassword, addrA, solution{}, loggedIn)
 	})
-	t.Run("dev_key block", func(t *testing.T) {
+	t.Run("wrong dev_keys count for 10 minutes after the last, then block for 10", func(t *testing.T) {
 		f := newF(t)
 		a := account.Attempt{Login: "alice", Address: addrA}
-		for range 20 {
-			if _, _, err := f.accounts.CheckDevKey(context.Background(), a, "junk"); err != nil {
-				t.Fatal(err)
+		wrong := func(n int) {
+			t.Helper()
+			for range n {
+				if _, _, err := f.accounts.CheckDevKey(context.Background(), a, "junk"); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
+		wrong(19)
+		f.advance(10 * time.Minute) // forgotten
+		wrong(19)
+		f.advance(10*time.Minute - time.Second)
+		wrong(1) // the 20th within 10 minutes of the one before
 		var le *lockout.LockedError
 		if _, _, err := f.accounts.CheckDevKey(context.Background(), a, "junk"); !errors.As(err, &le) || le.RetryAfterSeconds() != 600 {
 			t.Fatalf("21st wrong dev_key: %v, want locked for 600s", err)
