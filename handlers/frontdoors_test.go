@@ -19,10 +19,6 @@ import (
 // store and one JWT secret (and one set of failure counters: see
 // TestDoorsGoThroughTheGate).
 
-func fdXSwitch(e *apptest.Env, login, password string) apptest.Response {
-	return e.Do("POST", "/api/sessions", map[string]string{"login": login, "password": password})
-}
-
 func TestDMSSessionEnds(t *testing.T) {
 	t.Run("DMS logout", func(t *testing.T) {
 		e := apptest.New(t)
