@@ -181,13 +181,13 @@ func (f *fakes) AddAuditEvent(_ context.Context, e store.AuditEvent) error {
 	return nil
 }
 
-func (f *fakes) EnterClient(_ context.Context, id, _ string) error {
+func (f *fakes) EnterClient(_ context.Context, id, _ string) (int, error) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.entered = append(f.entered, id)
-	return f.enterErr
+	return 0, f.enterErr
 }
-func (f *fakes) FinishClient(_ context.Context, id, _ string, ok bool) error {
+func (f *fakes) FinishClient(_ context.Context, id, _ string, _ int, ok bool) error {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if ok {
