@@ -279,12 +279,12 @@ func (f *fixture) client(id, address string, right bool) (outcome string, retryA
 	f.t.Helper()
 	ctx := context.Background()
 	var le *lockout.LockedError
-	err := f.lk.EnterClient(ctx, id, address)
+	failures, err := f.lk.EnterClient(ctx, id, address)
 	if errors.As(err, &le) {
 		return locked, le.RetryAfterSeconds()
 	}
 	if err == nil {
-		err = f.lk.FinishClient(ctx, id, address, right)
+		err = f.lk.FinishClient(ctx, id, address, failures, right)
 	}
 	if err != nil {
 		f.t.Fatalf("client %s from %s: %v", id, address, err)
@@ -988,10 +988,10 @@ func TestFailClosed(t *testing.T) {
 	if _, ok, err := f.accounts.CheckDevKey(ctx, a, key.Key); ok || err == nil {
 		t.Fatalf("dev_key with the store down: ok %v, err %v; want an error", ok, err)
 	}
-	if err := f.lk.EnterClient(ctx, "svc", addrA); err == nil {
+	if _, err := f.lk.EnterClient(ctx, "svc", addrA); err == nil {
 		t.Fatal("client secret let in with the store down")
 	}
-	if err := f.lk.FinishClient(ctx, "svc", addrA, false); err == nil {
+	if err := f.lk.FinishClient(ctx, "svc", addrA, 0, false); err == nil {
 		t.Fatal("wrong client secret not counted, and no error, with the store down")
 	}
 	if err := f.lk.AllowCaptcha(ctx, addrA); err == nil {
