@@ -6,15 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"xtraauth/account"
+	"xtraauth/internal/testkit"
 	"xtraauth/login"
 	"xtraauth/session"
 	"xtraauth/store"
-	"xtraauth/store/redisstore"
-	"xtraauth/store/sqlstore"
+	"xtraauth/store/memstore"
 )
 
 var cheapHash = account.HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}
@@ -36,7 +33,7 @@ func (r *racingSessions) CreateSession(ctx context.Context, digest string, s sto
 }
 
 type fixture struct {
-	sql      *sqlstore.Store
+	store    *memstore.Store
 	sessions *session.Manager
 	login    *login.Service
 	race     *racingSessions
@@ -45,18 +42,11 @@ type fixture struct {
 
 func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
-	sql, err := sqlstore.Open(ctx, "", t.TempDir(), time.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sql.Close() })
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	eph := redisstore.New(rdb, "t:")
-	race := &racingSessions{Sessions: eph}
-	accounts, err := account.New(ctx, account.Deps{Users: sql, DevKeys: sql, Tenants: sql, Sessions: eph,
-		Gate: account.OpenGate{}, Hasher: account.NewHasher(cheapHash, 2, time.Second, time.Now, nil), Now: time.Now})
+	clock := testkit.NewClock()
+	st := memstore.New(clock.Now)
+	race := &racingSessions{Sessions: st}
+	accounts, err := account.New(ctx, account.Deps{Users: st, DevKeys: st, Tenants: st, Sessions: st,
+		Gate: account.OpenGate{}, Hasher: account.NewHasher(cheapHash, 2, time.Second, clock.Now, nil), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -64,12 +54,12 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	sessions := session.NewManager(race, time.Hour, time.Now)
-	return &fixture{sql: sql, sessions: sessions, login: login.New(accounts, sessions), race: race, alice: alice}
+	sessions := session.NewManager(race, time.Hour, clock.Now)
+	return &fixture{store: st, sessions: sessions, login: login.New(accounts, sessions), race: race, alice: alice}
 }
 
 func (f *fixture) update(t *testing.T, change func(*store.User)) {
-	_, err := f.sql.UpdateUser(context.Background(), f.alice.ID, func(u *store.User) error { change(u); return nil })
+	_, err := f.store.UpdateUser(context.Background(), f.alice.ID, func(u *store.User) error { change(u); return nil })
 	if err != nil {
 		t.Error(err)
 	}
