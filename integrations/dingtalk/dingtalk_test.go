@@ -10,8 +10,10 @@ import (
 	"xtraauth/approval"
 	"xtraauth/integrations/dingtalk"
 	"xtraauth/integrations/platformtest"
+	"xtraauth/internal/testkit"
 	"xtraauth/notify"
 	"xtraauth/store"
+	"xtraauth/store/memstore"
 )
 
 func client(fake *platformtest.DingTalk, now func() time.Time) *dingtalk.Client {
@@ -25,8 +27,8 @@ func TestAccessToken(t *testing.T) {
 	ctx := context.Background()
 	fake := platformtest.NewDingTalk(t)
 	fake.AddUser("13800000000", "u1")
-	now := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-	c := client(fake, func() time.Time { return now })
+	clock := testkit.NewClock()
+	c := client(fake, clock.Now)
 	for range 3 {
 		if id, err := c.UserIDByMobile(ctx, "13800000000"); err != nil || id != "u1" {
 			t.Fatalf("UserIDByMobile = %q, %v", id, err)
@@ -35,7 +37,7 @@ func TestAccessToken(t *testing.T) {
 	if calls := fake.Calls(); calls != 4 {
 		t.Fatalf("%d calls, want one token and three lookups", calls)
 	}
-	now = now.Add(2*time.Hour - 4*time.Minute) // within 5 minutes of the token's end
+	clock.Advance(2*time.Hour - 4*time.Minute) // within 5 minutes of the token's end
 	if _, err := c.UserIDByMobile(ctx, "13800000000"); err != nil || fake.Calls() != 6 {
 		t.Fatalf("near expiry: %v, %d calls", err, fake.Calls())
 	}
@@ -81,17 +83,18 @@ func TestApprovals(t *testing.T) {
 	fake := platformtest.NewDingTalk(t)
 	fake.AddUser("1", "dt-admin")
 	fake.AddUser("2", "dt-alice")
-	kept := platformtest.Settings{}
+	kept := memstore.New(testkit.NewClock().Now)
 	p := dingtalk.NewApprovals(client(fake, time.Now), "", kept)
 	if err := p.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	code := kept["dingtalk_process_code"]
-	if code == "" {
-		t.Fatalf("no process code kept: %v", kept)
+	code, err := kept.Setting(ctx, "dingtalk_process_code")
+	if err != nil || code == "" {
+		t.Fatalf("no process code kept: %q, %v", code, err)
 	}
-	if err := dingtalk.NewApprovals(client(fake, time.Now), "", kept).Setup(ctx); err != nil || kept["dingtalk_process_code"] != code {
-		t.Fatalf("a second setup made another template: %v %v", err, kept)
+	err = dingtalk.NewApprovals(client(fake, time.Now), "", kept).Setup(ctx)
+	if again, _ := kept.Setting(ctx, "dingtalk_process_code"); err != nil || again != code {
+		t.Fatalf("a second setup made another template: %v, code %q then %q", err, code, again)
 	}
 	admin, stranger := store.User{Login: "admin", Mobile: "1"}, store.User{Login: "x", Mobile: "9"}
 	a := store.Approval{ID: 7, Kind: store.ApprovalUnlock, Login: "alice", State: store.ApprovalPending}
