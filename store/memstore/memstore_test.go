@@ -1,10 +1,12 @@
 package memstore_test
 
 import (
+	"errors"
 	"testing"
 	"time"
 
 	"xtraauth/internal/testkit"
+	"xtraauth/store"
 	"xtraauth/store/conformance"
 	"xtraauth/store/memstore"
 )
@@ -28,3 +30,62 @@ func TestDurableConcurrency(t *testing.T)   { conformance.RunDurableConcurrency(
 func TestIntegrations(t *testing.T)         { conformance.RunIntegrations(t, newIntegrations) }
 func TestEphemeral(t *testing.T)            { conformance.RunEphemeral(t, newEphemeral) }
 func TestEphemeralConcurrency(t *testing.T) { conformance.RunEphemeralConcurrency(t, newEphemeral) }
+
+// TestSQLConstraints checks what the SQL schema enforces and the durable
+// suites do not ask: approvals go with their user, a second pending unlock
+// is refused on update as on insert, and a user's tenant must exist.
+func TestSQLConstraints(t *testing.T) {
+	ctx := t.Context()
+	s := memstore.New(testkit.NewClock().Now)
+	alice, err := s.CreateUser(ctx, store.User{Login: "alice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	unlock := store.Approval{Kind: store.ApprovalUnlock, State: store.ApprovalPending, UserID: alice.ID, Platform: "web"}
+	first, err := s.CreateApproval(ctx, unlock, store.AuditEvent{Subject: "alice", Kind: "approval"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.UpdateApproval(ctx, first.ID, func(a *store.Approval) ([]store.AuditEvent, error) {
+		a.State = store.ApprovalRejected
+		return nil, nil
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := s.CreateApproval(ctx, unlock, store.AuditEvent{Subject: "alice", Kind: "approval"}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdateApproval(ctx, first.ID, func(a *store.Approval) ([]store.AuditEvent, error) {
+		a.State = store.ApprovalPending
+		return []store.AuditEvent{{Subject: "alice", Kind: "reopened"}}, nil
+	})
+	if !errors.Is(err, store.ErrAlreadyExists) {
+		t.Errorf("a second pending unlock by update: %v, want ErrAlreadyExists", err)
+	}
+	if got, err := s.GetApproval(ctx, first.ID); err != nil || got.State != store.ApprovalRejected {
+		t.Errorf("after the refused update: %+v, %v", got, err)
+	}
+	if _, n, _ := s.ListAuditEvents(ctx, store.AuditFilter{Kind: "reopened"}); n != 0 {
+		t.Errorf("the refused update wrote %d audit events", n)
+	}
+
+	if err := s.DeleteUser(ctx, alice.ID); err != nil {
+		t.Fatal(err)
+	}
+	if list, n, err := s.ListApprovals(ctx, store.ApprovalFilter{}); err != nil || n != 0 {
+		t.Errorf("approvals of a deleted user: %+v, %v", list, err)
+	}
+
+	_, err = s.CreateUser(ctx, store.User{Login: "bob", TenantID: 42})
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("a user of a missing tenant: %v, want ErrNotFound", err)
+	}
+	bob, err := s.CreateUser(ctx, store.User{Login: "bob"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = s.UpdateUser(ctx, bob.ID, func(u *store.User) error { u.TenantID = 42; return nil })
+	if !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("moving a user to a missing tenant: %v, want ErrNotFound", err)
+	}
+}
