@@ -80,58 +80,36 @@ func (s *Service) RevokeDevKey(ctx context.Context, id int64) error {
 // attempt's login. A key carries 122 random bits and costs one SHA-256, so
 // it is checked first and only a wrong one is counted (against the address,
 // never the login): a job with any number of workers is never refused its
-// own right key. Both lookups always run, so time does not tell which
-// logins exist.
+// own right key. The key is looked up by its digest alone, so time does not
+// tell which logins exist.
 func (s *Service) CheckDevKey(ctx context.Context, a Attempt, key string) (store.User, bool, error) {
-	if err := s.gate.EnterDevKey(ctx, a); err != nil {
-		return store.User{}, false, err
-	}
-	k, kerr := s.devKeys.GetDevKeyByHash(ctx, store.Digest(key))
-	u, uerr := s.users.GetUserByLogin(ctx, a.Login)
-	for _, err := range []error{kerr, uerr} {
-		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.User{}, false, err
-		}
-	}
-	ok := kerr == nil && uerr == nil && k.UserID == u.ID && !u.Disabled
-	if err := s.gate.FinishDevKey(context.WithoutCancel(ctx), a, ok); err != nil || !ok {
-		return store.User{}, false, err
-	}
-	s.touch(ctx, k)
-	return u, true, nil
+	return s.devKeyUser(ctx, a, key, func(u store.User) bool {
+		return store.LoginKey(u.Login) == store.LoginKey(a.Login)
+	})
 }
 
 // ResolveDevKey finds the enabled user a dev_key used as a token belongs
 // to, behind the same per-address count as dev_key logins.
 func (s *Service) ResolveDevKey(ctx context.Context, address, key string) (store.User, bool, error) {
-	a := Attempt{Address: address}
+	return s.devKeyUser(ctx, Attempt{Address: address}, key, func(store.User) bool { return true })
+}
+
+// devKeyUser finds the enabled user of key if belongs approves of them,
+// counting a miss against the attempt's address.
+func (s *Service) devKeyUser(ctx context.Context, a Attempt, key string, belongs func(store.User) bool) (store.User, bool, error) {
 	if err := s.gate.EnterDevKey(ctx, a); err != nil {
 		return store.User{}, false, err
 	}
-	u, k, err := s.devKeyUser(ctx, key)
-	ok := err == nil
+	k, u, err := s.devKeys.GetDevKeyUser(ctx, store.Digest(key))
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.User{}, false, err
 	}
+	ok := err == nil && !u.Disabled && belongs(u)
 	if err := s.gate.FinishDevKey(context.WithoutCancel(ctx), a, ok); err != nil || !ok {
 		return store.User{}, false, err
 	}
 	s.touch(ctx, k)
 	return u, true, nil
-}
-
-// devKeyUser finds a key and its enabled user; store.ErrNotFound when
-// either is missing or the user is disabled.
-func (s *Service) devKeyUser(ctx context.Context, key string) (store.User, store.DevKey, error) {
-	k, err := s.devKeys.GetDevKeyByHash(ctx, store.Digest(key))
-	if err != nil {
-		return store.User{}, store.DevKey{}, err
-	}
-	u, err := s.users.GetUser(ctx, k.UserID)
-	if err == nil && u.Disabled {
-		err = store.ErrNotFound
-	}
-	return u, k, err
 }
 
 // touch records use; losing one such write is harmless, so errors are dropped.

@@ -86,7 +86,7 @@ func TestDevKeyApprovedAndClaimedOnce(t *testing.T) {
 		t.Fatalf("keys %v", keys)
 	}
 	// Only the key's digest is kept, and the approval row holds no key.
-	if _, err := e.App.SQL.GetDevKeyByHash(context.Background(), store.Digest(key)); err != nil {
+	if _, _, err := e.App.SQL.GetDevKeyUser(context.Background(), store.Digest(key)); err != nil {
 		t.Fatal(err)
 	}
 	if a := approval(t, e, 1); strings.Contains(a.Label+a.Reason+a.Remark, key) || a.State != store.ApprovalClaimed {

@@ -11,6 +11,7 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"strings"
 	"time"
 
 	"xtraauth/fault"
@@ -32,6 +33,10 @@ const (
 	UserTypeNormal = "NORMAL"
 	UserTypeAgent  = "AGENT"
 )
+
+// LoginKey is what makes two logins the same: they match
+// case-insensitively.
+func LoginKey(login string) string { return strings.ToLower(login) }
 
 // User is an account. Login keeps the spelling it was created with; it is
 // unique and matched case-insensitively.
@@ -105,7 +110,9 @@ type DevKeys interface {
 	// does not exist.
 	CreateDevKey(ctx context.Context, k DevKey) (DevKey, error)
 	GetDevKey(ctx context.Context, id int64) (DevKey, error)
-	GetDevKeyByHash(ctx context.Context, hash string) (DevKey, error)
+	// GetDevKeyUser finds the key with this hash and its user in one read,
+	// as every use of a key needs both.
+	GetDevKeyUser(ctx context.Context, hash string) (DevKey, User, error)
 	ListDevKeys(ctx context.Context, userID int64) ([]DevKey, error)
 	DeleteDevKey(ctx context.Context, id int64) error
 	// DeleteUserDevKeys deletes every key of the user and reports how many.

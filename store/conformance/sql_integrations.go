@@ -233,8 +233,8 @@ func testApprovalClaim(t *testing.T, s Integrations) {
 	if got.State != store.ApprovalClaimed || k.ID <= 0 || k.UserID != alice.ID {
 		t.Fatalf("ClaimApproval: %+v, key %+v", got, k)
 	}
-	stored, err := s.GetDevKeyByHash(ctx, "h1")
-	durNoErr(t, "GetDevKeyByHash", err)
+	stored, _, err := s.GetDevKeyUser(ctx, "h1")
+	durNoErr(t, "GetDevKeyUser", err)
 	durSameDevKey(t, "claimed key", stored, k)
 
 	// A key whose hash is taken fails the claim as a whole.

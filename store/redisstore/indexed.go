@@ -59,43 +59,46 @@ func (x indexed[T]) put(ctx context.Context, digest string, v T, created, expire
 	if err != nil {
 		return fail("encode "+x.what, err)
 	}
-	// Index first: if we die between the two steps, the index holds a
-	// harmless dangling member instead of missing a live one.
-	if err := x.index(ctx, x.indexKey(x.owner(v)), digest, expires, created); err != nil {
-		return fail("index "+x.what, err)
-	}
-	if err := x.s.rdb.Set(ctx, x.itemKey(digest), data, ttl).Err(); err != nil {
+	// One round trip: index, then item. Should the item be written and the
+	// index not, the caller fails and the client never learns the token, so
+	// nobody can use the item that a deletion of its owner's would miss.
+	index := x.indexKey(x.owner(v))
+	pipe := x.s.rdb.Pipeline()
+	pipe.ZAdd(ctx, index, redis.Z{Score: float64(expires.UnixMilli()), Member: digest})
+	pipe.PExpire(ctx, index, MaxLifetime+pruneGrace)
+	pruned := pipe.ZScore(ctx, index, prunedMember)
+	pipe.Set(ctx, x.itemKey(digest), data, ttl)
+	cmds, err := pipe.Exec(ctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
 		return fail("create "+x.what, err)
 	}
-	return nil
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return fail("create "+x.what, err)
+		}
+	}
+	return x.prune(ctx, index, int64(pruned.Val()), created)
 }
 
-// index adds member to an index in one transaction. At most every
-// pruneGrace it also removes members expired over pruneGrace ago, so an
-// owner who logs in often does not grow the set forever: a range removal
-// is cheap in Redis but sorts the whole set in the embedded server, so it
-// must not run on every login of a job with thousands of live sessions.
-func (x indexed[T]) index(ctx context.Context, index, member string, expires, now time.Time) error {
-	var pruned *redis.FloatCmd
-	_, err := x.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
-		p.ZAdd(ctx, index, redis.Z{Score: float64(expires.UnixMilli()), Member: member})
-		p.PExpire(ctx, index, MaxLifetime+pruneGrace)
-		pruned = p.ZScore(ctx, index, prunedMember)
-		return nil
-	})
-	if err != nil && !errors.Is(err, redis.Nil) {
-		return err
-	}
-	if last := int64(pruned.Val()); now.UnixMilli()-last < pruneGrace.Milliseconds() {
+// prune removes, at most every pruneGrace, the members of an index expired
+// over pruneGrace ago (last is when it last ran), so an owner who logs in
+// often does not grow the set forever: a range removal is cheap in Redis
+// but sorts the whole set in the embedded server, so it must not run on
+// every login of a job with thousands of live sessions.
+func (x indexed[T]) prune(ctx context.Context, index string, last int64, now time.Time) error {
+	if now.UnixMilli()-last < pruneGrace.Milliseconds() {
 		return nil
 	}
 	cutoff := strconv.FormatInt(now.Add(-pruneGrace).UnixMilli(), 10)
-	_, err = x.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
+	_, err := x.s.rdb.TxPipelined(ctx, func(p redis.Pipeliner) error {
 		p.ZRemRangeByScore(ctx, index, "-inf", cutoff)
 		p.ZAdd(ctx, index, redis.Z{Score: float64(now.UnixMilli()), Member: prunedMember})
 		return nil
 	})
-	return err
+	if err != nil {
+		return fail("prune "+x.what+"s", err)
+	}
+	return nil
 }
 
 // get relies on Redis expiry alone, so it agrees with every other process

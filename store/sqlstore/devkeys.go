@@ -13,9 +13,14 @@ const devKeyColumns = `id, user_id, label, prefix, hash, created_at, last_used_a
 
 func scanDevKey(r rowScanner) (store.DevKey, error) {
 	var k store.DevKey
-	err := r.Scan(&k.ID, &k.UserID, &k.Label, &k.Prefix, &k.Hash,
-		timeScan{&k.CreatedAt}, nullTimeScan{&k.LastUsedAt})
+	err := r.Scan(devKeyFields(&k)...)
 	return k, err
+}
+
+// devKeyFields are the scan targets of devKeyColumns.
+func devKeyFields(k *store.DevKey) []any {
+	return []any{&k.ID, &k.UserID, &k.Label, &k.Prefix, &k.Hash,
+		timeScan{&k.CreatedAt}, nullTimeScan{&k.LastUsedAt}}
 }
 
 // CreateDevKey implements store.DevKeys. A zero CreatedAt becomes now.
@@ -41,11 +46,17 @@ func (s *Store) GetDevKey(ctx context.Context, id int64) (store.DevKey, error) {
 	return k, wrap(fmt.Sprintf("dev_key %d", id), err)
 }
 
-// GetDevKeyByHash implements store.DevKeys.
-func (s *Store) GetDevKeyByHash(ctx context.Context, hash string) (store.DevKey, error) {
-	k, err := scanDevKey(s.queryRow(ctx, s.db, `SELECT `+devKeyColumns+` FROM dev_keys WHERE hash = ?`, hash))
+// GetDevKeyUser implements store.DevKeys.
+func (s *Store) GetDevKeyUser(ctx context.Context, hash string) (store.DevKey, store.User, error) {
+	var (
+		k store.DevKey
+		u store.User
+	)
+	err := s.queryRow(ctx, s.db, `SELECT k.id, k.user_id, k.label, k.prefix, k.hash, k.created_at, k.last_used_at,
+		`+userColumnsOf("u")+` FROM dev_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = ?`, hash,
+	).Scan(append(devKeyFields(&k), userFields(&u)...)...)
 	// The hash is a credential's digest: keep it out of the message.
-	return k, wrap("dev_key by hash", err)
+	return k, u, wrap("dev_key by hash", err)
 }
 
 // ListDevKeys implements store.DevKeys, oldest first.

@@ -24,10 +24,24 @@ type rowScanner interface{ Scan(dest ...any) error }
 
 func scanUser(r rowScanner) (store.User, error) {
 	var u store.User
-	err := r.Scan(&u.ID, &u.Login, &u.Name, &u.Email, &u.Mobile, &u.Tel, &u.ExtnID, &u.Type,
-		&u.Domain, &u.Context, &u.PasswordHash, &u.IsSuper, &u.Disabled, &u.TenantID,
-		nullTimeScan{&u.LastLoginAt}, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt})
+	err := r.Scan(userFields(&u)...)
 	return u, err
+}
+
+// userFields are the scan targets of userColumns.
+func userFields(u *store.User) []any {
+	return []any{&u.ID, &u.Login, &u.Name, &u.Email, &u.Mobile, &u.Tel, &u.ExtnID, &u.Type,
+		&u.Domain, &u.Context, &u.PasswordHash, &u.IsSuper, &u.Disabled, &u.TenantID,
+		nullTimeScan{&u.LastLoginAt}, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}}
+}
+
+// userColumnsOf is userColumns of the table named alias in a join.
+func userColumnsOf(alias string) string {
+	cols := strings.Split(userColumns, ",")
+	for i, c := range cols {
+		cols[i] = alias + "." + strings.TrimSpace(c)
+	}
+	return strings.Join(cols, ", ")
 }
 
 // normalizeUser fills the defaults and rounds the times as they are stored.
@@ -41,8 +55,6 @@ func normalizeUser(u *store.User) {
 	u.LastLoginAt = dbTimePtr(u.LastLoginAt)
 }
 
-func loginKey(login string) string { return strings.ToLower(login) }
-
 // CreateUser implements store.Users.
 func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error) {
 	normalizeUser(&u)
@@ -52,7 +64,7 @@ func (s *Store) CreateUser(ctx context.Context, u store.User) (store.User, error
 		extn_id, type, domain, context, password_hash, is_super, disabled, tenant_id,
 		last_login_at, created_at, updated_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		u.Login, loginKey(u.Login), u.Name, u.Email, u.Mobile, u.Tel, u.ExtnID, u.Type,
+		u.Login, store.LoginKey(u.Login), u.Name, u.Email, u.Mobile, u.Tel, u.ExtnID, u.Type,
 		u.Domain, u.Context, u.PasswordHash, u.IsSuper, u.Disabled, u.TenantID,
 		s.timePtrArg(u.LastLoginAt), s.timeArg(u.CreatedAt), s.timeArg(u.UpdatedAt),
 	).Scan(&u.ID)
@@ -71,7 +83,7 @@ func (s *Store) GetUser(ctx context.Context, id int64) (store.User, error) {
 // GetUserByLogin implements store.Users.
 func (s *Store) GetUserByLogin(ctx context.Context, login string) (store.User, error) {
 	u, err := scanUser(s.queryRow(ctx, s.db,
-		`SELECT `+userColumns+` FROM users WHERE login_key = ?`, loginKey(login)))
+		`SELECT `+userColumns+` FROM users WHERE login_key = ?`, store.LoginKey(login)))
 	return u, wrap(fmt.Sprintf("user %q", login), err)
 }
 
@@ -136,7 +148,7 @@ func userWhere(f store.UserFilter) (string, []any) {
 	var args []any
 	if f.Login != "" {
 		conds = append(conds, `login_key LIKE ? ESCAPE '!'`)
-		args = append(args, containsPattern(loginKey(f.Login)))
+		args = append(args, containsPattern(store.LoginKey(f.Login)))
 	}
 	if f.Name != "" {
 		conds = append(conds, `lower(name) LIKE lower(?) ESCAPE '!'`)
@@ -217,7 +229,7 @@ func (s *Store) writeUser(ctx context.Context, tx *sql.Tx, u store.User) error {
 		mobile = ?, tel = ?, extn_id = ?, type = ?, domain = ?, context = ?, password_hash = ?,
 		is_super = ?, disabled = ?, tenant_id = ?, last_login_at = ?, updated_at = ?
 		WHERE id = ?`,
-		u.Login, loginKey(u.Login), u.Name, u.Email, u.Mobile, u.Tel, u.ExtnID, u.Type,
+		u.Login, store.LoginKey(u.Login), u.Name, u.Email, u.Mobile, u.Tel, u.ExtnID, u.Type,
 		u.Domain, u.Context, u.PasswordHash, u.IsSuper, u.Disabled, u.TenantID,
 		s.timePtrArg(u.LastLoginAt), s.timeArg(u.UpdatedAt), u.ID)
 	return wrap(fmt.Sprintf("update user %d", u.ID), err)
