@@ -52,17 +52,17 @@ func (s *Store) GetDevKey(_ context.Context, id int64) (store.DevKey, error) {
 	return copyDevKey(k), nil
 }
 
-// GetDevKeyByHash implements store.DevKeys.
-func (s *Store) GetDevKeyByHash(_ context.Context, hash string) (store.DevKey, error) {
+// GetDevKeyUser implements store.DevKeys.
+func (s *Store) GetDevKeyUser(_ context.Context, hash string) (store.DevKey, store.User, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	for _, k := range s.devKeys {
-		if k.Hash == hash {
-			return copyDevKey(k), nil
+		if u, ok := s.users[k.UserID]; ok && k.Hash == hash {
+			return copyDevKey(k), copyUser(u), nil
 		}
 	}
 	// The hash is a credential's digest: keep it out of the message.
-	return store.DevKey{}, notFound("dev_key by hash")
+	return store.DevKey{}, store.User{}, notFound("dev_key by hash")
 }
 
 // ListDevKeys implements store.DevKeys, oldest first.

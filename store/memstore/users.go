@@ -33,13 +33,13 @@ func isActiveSuper(u store.User) bool { return u.IsSuper && !u.Disabled }
 // (case-insensitively) or mobile is another user's, or its tenant is
 // missing; s.mu must be held.
 func (s *Store) checkUser(u store.User) error {
-	// Keys are lower-cased as the SQL stores' login_key and lower(email)
-	// are; strings.EqualFold would fold a few more runes alike.
-	login, email := strings.ToLower(u.Login), strings.ToLower(u.Email)
+	// Emails are lower-cased as the SQL stores' lower(email) is;
+	// strings.EqualFold would fold a few more runes alike.
+	login, email := store.LoginKey(u.Login), strings.ToLower(u.Email)
 	for _, o := range s.users {
 		switch {
 		case o.ID == u.ID:
-		case strings.ToLower(o.Login) == login:
+		case store.LoginKey(o.Login) == login:
 			return alreadyExists("user %q", u.Login)
 		case u.Email != "" && strings.ToLower(o.Email) == email:
 			return alreadyExists("user %q: email %q", u.Login, u.Email)
@@ -115,8 +115,8 @@ func (s *Store) sortedUsers() []store.User {
 
 // GetUserByLogin implements store.Users.
 func (s *Store) GetUserByLogin(_ context.Context, login string) (store.User, error) {
-	key := strings.ToLower(login)
-	return s.findUser("user "+login, func(u store.User) bool { return strings.ToLower(u.Login) == key })
+	key := store.LoginKey(login)
+	return s.findUser("user "+login, func(u store.User) bool { return store.LoginKey(u.Login) == key })
 }
 
 // GetUserByEmail implements store.UserFinder.
@@ -136,12 +136,12 @@ func (s *Store) GetUserByMobile(_ context.Context, mobile string) (store.User, e
 
 // ListUsers implements store.Users, by id.
 func (s *Store) ListUsers(_ context.Context, f store.UserFilter) ([]store.User, int, error) {
-	login, name := strings.ToLower(f.Login), strings.ToLower(f.Name)
+	login, name := store.LoginKey(f.Login), strings.ToLower(f.Name)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var match []store.User
 	for _, u := range s.sortedUsers() {
-		if strings.Contains(strings.ToLower(u.Login), login) && strings.Contains(strings.ToLower(u.Name), name) &&
+		if strings.Contains(store.LoginKey(u.Login), login) && strings.Contains(strings.ToLower(u.Name), name) &&
 			(f.Type == "" || u.Type == f.Type) {
 			match = append(match, copyUser(u))
 		}
