@@ -191,14 +191,20 @@ func (s *Service) upgradeHash(ctx context.Context, id int64, password string) {
 // (a job logging in many times a second must not queue on the database's
 // write lock), and returns the user as stored now.
 func (s *Service) RecordLogin(ctx context.Context, u store.User) (store.User, error) {
-	at := s.now().UTC()
-	if u.LastLoginAt != nil && at.Sub(*u.LastLoginAt) < touchEvery {
+	if !s.LoginDue(u) {
 		return s.users.GetUser(ctx, u.ID)
 	}
+	at := s.now().UTC()
 	return s.users.UpdateUser(ctx, u.ID, func(u *store.User) error {
 		u.LastLoginAt = &at
 		return nil
 	})
+}
+
+// LoginDue reports whether a login of u is to be recorded: last_login_at
+// is written at most every touchEvery.
+func (s *Service) LoginDue(u store.User) bool {
+	return u.LastLoginAt == nil || s.now().Sub(*u.LastLoginAt) >= touchEvery
 }
 
 // User returns an enabled or disabled user by id.

@@ -304,7 +304,7 @@ func (a *App) lockoutConfig() lockout.Config {
 func (a *App) Handler() http.Handler {
 	return handlers.New(handlers.Deps{
 		Accounts: a.Accounts,
-		Login:    login.New(a.Accounts, a.Sessions),
+		Login:    login.New(a.Accounts, a.Sessions, a.Now),
 		Sessions: a.Sessions,
 		Resolver: credential.NewResolver(a.Sessions, a.Accounts, a.OAuth, a.DMS),
 		DMS:      a.DMS,

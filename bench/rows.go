@@ -210,7 +210,7 @@ func (b *bench) heapPerSession() (line, error) {
 		return line{}, err
 	}
 	err = parallel(n, b.opt.Connections, func(int) error {
-		_, _, err := b.app.Sessions.Create(b.ctx, store.IdentityOf(u), session.KindXSwitch)
+		_, err := b.app.Sessions.Create(b.ctx, store.IdentityOf(u), session.KindXSwitch)
 		return err
 	})
 	if err != nil {

@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/spf13/pflag"
-
 )
 
 // Config is every setting, parsed.

@@ -31,7 +31,6 @@ type DMS struct {
 // new dms-token on a 401.
 const DMSRefreshCookie = "dms-refresh-token"
 
-
 // The DMS messages for a missing and for a bad token.
 var (
 	errNoDMSToken  = &Error{Status: http.StatusUnauthorized, Kind: fault.Unauthenticated, Text: "can not find dms-token"}

@@ -23,7 +23,6 @@ type OAuth struct {
 	Metrics *metrics.Metrics
 }
 
-
 // Register adds the routes; clients are managed by admins behind auth.
 func (h *OAuth) Register(r routes) {
 	r.api.GET("/oauth2/server/tokens", h.compatIssue)

@@ -7,6 +7,7 @@ package login
 import (
 	"context"
 	"errors"
+	"time"
 
 	"xtraauth/account"
 	"xtraauth/fault"
@@ -37,19 +38,21 @@ type Result struct {
 type Service struct {
 	accounts *account.Service
 	sessions *session.Manager
+	now      func() time.Time
 }
 
 // New makes a Service.
-func New(accounts *account.Service, sessions *session.Manager) *Service {
-	return &Service{accounts: accounts, sessions: sessions}
+func New(accounts *account.Service, sessions *session.Manager, now func() time.Time) *Service {
+	return &Service{accounts: accounts, sessions: sessions, now: now}
 }
 
 // Login checks the request's secret and starts a session of kind.
 func (s *Service) Login(ctx context.Context, r Request, kind string) (Result, error) {
 	var (
-		u   store.User
-		ok  bool
-		err error
+		u      store.User
+		ok     bool
+		err    error
+		readAt = s.now()
 	)
 	if r.Password != "" {
 		u, ok, err = s.accounts.CheckPassword(ctx, r.Attempt, r.Password)
@@ -62,7 +65,7 @@ func (s *Service) Login(ctx context.Context, r Request, kind string) (Result, er
 	if !ok {
 		return Result{}, ErrWrongCredentials
 	}
-	return s.start(ctx, u, kind, true)
+	return s.start(ctx, u, readAt, kind, true)
 }
 
 // ErrNoRefresh means a refresh token names no live refresh session.
@@ -80,6 +83,7 @@ func (s *Service) Refresh(ctx context.Context, refreshDigest, kind string) (Resu
 	if err != nil {
 		return Result{}, err
 	}
+	readAt := s.now()
 	u, err := s.accounts.User(ctx, r.User.ID)
 	if errors.Is(err, store.ErrNotFound) {
 		return Result{}, ErrNoRefresh
@@ -87,16 +91,17 @@ func (s *Service) Refresh(ctx context.Context, refreshDigest, kind string) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.start(ctx, u, kind, false)
+	res, err := s.start(ctx, u, readAt, kind, false)
 	if errors.Is(err, ErrWrongCredentials) {
 		err = ErrNoRefresh
 	}
 	return res, err
 }
 
-// StartRefresh starts the refresh session that goes with a DMS login.
+// StartRefresh starts the refresh session that goes with a DMS login. When
+// u was read is not known, so it is read again.
 func (s *Service) StartRefresh(ctx context.Context, u store.User) (Result, error) {
-	return s.start(ctx, u, session.KindDMSRefresh, false)
+	return s.start(ctx, u, time.Time{}, session.KindDMSRefresh, false)
 }
 
 // reread reads the user again after a session was made for them,
@@ -111,29 +116,36 @@ func (s *Service) reread(ctx context.Context, u store.User, login bool) (store.U
 // maxStarts bounds the retries of start while the user keeps changing.
 const maxStarts = 3
 
-// start creates a session carrying u's identity, then reads the user again
-// (recording a login when login is set).
-// A change of identity (role, tenant) or a disabling ends the user's
-// sessions once it is stored, so a change stored before that read shows in
-// it and one stored after it finds this session: either way no session
-// outlives a change. When the identity changed meanwhile, the session is
-// made again with the new one; a user disabled or deleted meanwhile gets
-// no session.
-func (s *Service) start(ctx context.Context, u store.User, kind string, login bool) (Result, error) {
+// start creates a session carrying u's identity, as read at readAt.
+// A change of identity (role, tenant), a disabling or a deletion ends the
+// user's sessions once it is stored, so a session stored after that is
+// safe only if u was read after the change too. The store tells whether
+// the user's sessions ended lately; if they did, or u was read too long
+// ago for that to tell, or a login is to be recorded, the user is read
+// again: a change stored before that read shows in it, and one stored
+// after it finds this session. When the identity changed meanwhile, the
+// session is made again with the new one; a user disabled or deleted
+// meanwhile gets no session.
+func (s *Service) start(ctx context.Context, u store.User, readAt time.Time, kind string, login bool) (Result, error) {
 	for range maxStarts {
-		token, sess, err := s.sessions.Create(ctx, store.IdentityOf(u), kind)
+		c, err := s.sessions.Create(ctx, store.IdentityOf(u), kind)
 		if err != nil {
 			return Result{}, err
 		}
+		fresh := !c.EndedLately && s.now().Sub(readAt) < store.EndedLately/2
+		if fresh && !(login && s.accounts.LoginDue(u)) {
+			return Result{User: u, Token: c.Token, Session: c.Session}, nil
+		}
+		readAt = s.now()
 		now, err := s.reread(ctx, u, login)
 		switch {
-		case err == nil && !now.Disabled && store.IdentityOf(now) == sess.User:
-			return Result{User: now, Token: token, Session: sess}, nil
+		case err == nil && !now.Disabled && store.IdentityOf(now) == c.Session.User:
+			return Result{User: now, Token: c.Token, Session: c.Session}, nil
 		case errors.Is(err, store.ErrNotFound) || (err == nil && now.Disabled):
 			err = ErrWrongCredentials
 		}
 		// a session the client never learns of must not linger
-		_ = s.sessions.End(ctx, store.Digest(token))
+		_ = s.sessions.End(ctx, store.Digest(c.Token))
 		if err != nil {
 			return Result{}, err
 		}

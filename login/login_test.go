@@ -24,7 +24,7 @@ type racingSessions struct {
 	meanwhile func()
 }
 
-func (r *racingSessions) CreateSession(ctx context.Context, digest string, s store.Session) error {
+func (r *racingSessions) CreateSession(ctx context.Context, digest string, s store.Session) (bool, error) {
 	if f := r.meanwhile; f != nil {
 		r.meanwhile = nil
 		f()
@@ -34,6 +34,7 @@ func (r *racingSessions) CreateSession(ctx context.Context, digest string, s sto
 
 type fixture struct {
 	store    *memstore.Store
+	clock    *testkit.Clock
 	sessions *session.Manager
 	login    *login.Service
 	race     *racingSessions
@@ -54,13 +55,24 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// A login just recorded needs no write, which would read her again.
+	if alice, err = accounts.RecordLogin(ctx, alice); err != nil {
+		t.Fatal(err)
+	}
 	sessions := session.NewManager(race, time.Hour, clock.Now)
-	return &fixture{store: st, sessions: sessions, login: login.New(accounts, sessions), race: race, alice: alice}
+	return &fixture{store: st, clock: clock, sessions: sessions,
+		login: login.New(accounts, sessions, clock.Now), race: race, alice: alice}
 }
 
+// update changes alice as package account does: the row, then an end to
+// her sessions.
 func (f *fixture) update(t *testing.T, change func(*store.User)) {
-	_, err := f.store.UpdateUser(context.Background(), f.alice.ID, func(u *store.User) error { change(u); return nil })
+	ctx := context.Background()
+	_, err := f.store.UpdateUser(ctx, f.alice.ID, func(u *store.User) error { change(u); return nil })
 	if err != nil {
+		t.Error(err)
+	}
+	if err := f.race.Sessions.DeleteUserSessions(ctx, f.alice.ID, ""); err != nil {
 		t.Error(err)
 	}
 }
@@ -98,6 +110,25 @@ func TestLoginRacingAChange(t *testing.T) {
 			t.Fatalf("the session made meanwhile lingers: %v", err)
 		}
 	})
+	t.Run("refresh, made admin meanwhile long after the read", func(t *testing.T) {
+		// The mark of ended sessions is gone by the time the session is
+		// stored, so only the age of the read tells the refresh to read
+		// again. (A login that old is due to be recorded, which reads.)
+		f := newFixture(t)
+		r, err := f.login.StartRefresh(context.Background(), f.alice)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f.race.meanwhile = func() {
+			f.clock.Advance(store.EndedLately)
+			f.update(t, func(u *store.User) { u.IsSuper = true })
+			f.clock.Advance(store.EndedLately) // the store's clock too: the mark ends
+		}
+		res, err := f.login.Refresh(context.Background(), store.Digest(r.Token), session.KindDMS)
+		if err != nil || !res.Session.User.IsSuper {
+			t.Fatalf("%+v, %v: want the new identity", res.Session.User, err)
+		}
+	})
 	t.Run("nothing meanwhile", func(t *testing.T) {
 		f := newFixture(t)
 		res, err := f.logIn()
@@ -112,7 +143,7 @@ type recordDigest struct {
 	digest *string
 }
 
-func (r *recordDigest) CreateSession(ctx context.Context, digest string, s store.Session) error {
+func (r *recordDigest) CreateSession(ctx context.Context, digest string, s store.Session) (bool, error) {
 	*r.digest = digest
 	return r.Sessions.CreateSession(ctx, digest, s)
 }

@@ -48,18 +48,28 @@ func (m *Manager) ttlOf(kind string) time.Duration {
 	return m.ttl
 }
 
-// Create starts a session for the user and returns its fresh token.
-func (m *Manager) Create(ctx context.Context, user store.Identity, kind string) (string, store.Session, error) {
+// Created is a started session.
+type Created struct {
+	Token   string
+	Session store.Session
+	// EndedLately is store.Sessions' report that the user's sessions were
+	// ended within store.EndedLately.
+	EndedLately bool
+}
+
+// Create starts a session for the user with a fresh token.
+func (m *Manager) Create(ctx context.Context, user store.Identity, kind string) (Created, error) {
 	token, err := uuid.NewRandom()
 	if err != nil {
-		return "", store.Session{}, err
+		return Created{}, err
 	}
 	now := m.now().UTC()
 	s := store.Session{User: user, Kind: kind, CreatedAt: now, ExpiresAt: now.Add(m.ttlOf(kind))}
-	if err := m.store.CreateSession(ctx, store.Digest(token.String()), s); err != nil {
-		return "", store.Session{}, err
+	ended, err := m.store.CreateSession(ctx, store.Digest(token.String()), s)
+	if err != nil {
+		return Created{}, err
 	}
-	return token.String(), s, nil
+	return Created{Token: token.String(), Session: s, EndedLately: ended}, nil
 }
 
 // Lookup finds the live session of a digest; store.ErrNotFound if none.

@@ -147,16 +147,26 @@ type Session struct {
 // Sessions is the ephemeral session table, shared by every server process.
 type Sessions interface {
 	// CreateSession stores s under the token digest for s.ExpiresAt minus
-	// s.CreatedAt, which must be the caller's "now".
-	CreateSession(ctx context.Context, digest string, s Session) error
+	// s.CreatedAt, which must be the caller's "now". It reports whether the
+	// user's sessions were ended (DeleteUserSessions) within EndedLately
+	// before s was stored: whoever read the user before then must read it
+	// again, as the change that ended them may be newer than that read and
+	// yet have missed s.
+	CreateSession(ctx context.Context, digest string, s Session) (endedLately bool, err error)
 	// GetSession returns ErrNotFound for unknown or expired digests.
 	GetSession(ctx context.Context, digest string) (Session, error)
 	// DeleteSession returns ErrNotFound if nothing was deleted.
 	DeleteSession(ctx context.Context, digest string) error
 	// DeleteUserSessions ends every session of the user except the one
-	// whose digest is keep (empty keeps none).
+	// whose digest is keep (empty keeps none). Before it ends any, it marks
+	// the user for CreateSession to report for EndedLately.
 	DeleteUserSessions(ctx context.Context, userID int64, keep string) error
 }
+
+// EndedLately is how long CreateSession reports that a user's sessions
+// were ended. A login that read the user longer ago than half of it reads
+// the user again whatever CreateSession reports.
+const EndedLately = 5 * time.Minute
 
 // AuditEvent is one row of the audit trail: failures, captchas asked, locks,
 // unlocks, wrong dev_keys, sudo. Subject is the counter key it concerns

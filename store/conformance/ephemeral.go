@@ -48,6 +48,7 @@ func RunEphemeral(t *testing.T, newStore func(t *testing.T) (Ephemeral, func(tim
 		{"SessionDelete", testEphSessionDelete},
 		{"SessionExpiry", testEphSessionExpiry},
 		{"DeleteUserSessions", testEphDeleteUserSessions},
+		{"SessionsEndedLately", testEphSessionsEndedLately},
 		{"AttemptSequences", testEphAttemptSequences},
 		{"AttemptLockExpires", testEphAttemptLockExpires},
 		{"FailuresExpireAfterLast", testEphFailuresExpireAfterLast},
@@ -100,7 +101,7 @@ func testEphSessionRoundTrip(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	ctx := context.Background()
 	want := ephSession(7, "Alice", ephLong)
 	want.Kind = "dev"
-	ephNoErr(t, "create", s.CreateSession(ctx, "d-alice", want))
+	ephCreate(t, s, "d-alice", want)
 	got, err := s.GetSession(ctx, "d-alice")
 	ephNoErr(t, "get", err)
 	if !ephSameSession(got, want) {
@@ -112,7 +113,7 @@ func testEphSessionRoundTrip(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 
 func testEphSessionDelete(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	ctx := context.Background()
-	ephNoErr(t, "create", s.CreateSession(ctx, "d1", ephSession(7, "alice", ephLong)))
+	ephCreate(t, s, "d1", ephSession(7, "alice", ephLong))
 	ephNoErr(t, "delete", s.DeleteSession(ctx, "d1"))
 	_, err := s.GetSession(ctx, "d1")
 	ephWantErr(t, "get deleted", err, store.ErrNotFound)
@@ -124,8 +125,8 @@ func testEphSessionDelete(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 
 func testEphSessionExpiry(t *testing.T, s Ephemeral, advance func(time.Duration)) {
 	ctx := context.Background()
-	ephNoErr(t, "create", s.CreateSession(ctx, "d-short", ephSession(7, "alice", ephShort)))
-	ephNoErr(t, "create", s.CreateSession(ctx, "d-long", ephSession(7, "alice", ephLong)))
+	ephCreate(t, s, "d-short", ephSession(7, "alice", ephShort))
+	ephCreate(t, s, "d-long", ephSession(7, "alice", ephLong))
 	_, err := s.GetSession(ctx, "d-short")
 	ephNoErr(t, "get before expiry", err)
 	advance(ephPastShort)
@@ -139,9 +140,9 @@ func testEphSessionExpiry(t *testing.T, s Ephemeral, advance func(time.Duration)
 func testEphDeleteUserSessions(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	ctx := context.Background()
 	for _, d := range []string{"a1", "a2", "a3"} {
-		ephNoErr(t, "create "+d, s.CreateSession(ctx, d, ephSession(7, "alice", ephLong)))
+		ephCreate(t, s, d, ephSession(7, "alice", ephLong))
 	}
-	ephNoErr(t, "create b1", s.CreateSession(ctx, "b1", ephSession(8, "bob", ephLong)))
+	ephCreate(t, s, "b1", ephSession(8, "bob", ephLong))
 
 	ephNoErr(t, "delete all but a2", s.DeleteUserSessions(ctx, 7, "a2"))
 	ephWantSessions(t, s, map[string]bool{"a1": false, "a2": true, "a3": false, "b1": true})
@@ -150,8 +151,32 @@ func testEphDeleteUserSessions(t *testing.T, s Ephemeral, _ func(time.Duration))
 	ephWantSessions(t, s, map[string]bool{"a2": false, "b1": true})
 
 	ephNoErr(t, "delete for user without sessions", s.DeleteUserSessions(ctx, 99, ""))
-	ephNoErr(t, "create after delete", s.CreateSession(ctx, "a4", ephSession(7, "alice", ephLong)))
+	ephCreate(t, s, "a4", ephSession(7, "alice", ephLong))
 	ephWantSessions(t, s, map[string]bool{"a4": true})
+}
+
+// The mark of ended sessions tells a login whose read of the user may
+// predate the change that ended them; its expiry is tested per backend, as
+// it lasts store.EndedLately.
+func testEphSessionsEndedLately(t *testing.T, s Ephemeral, _ func(time.Duration)) {
+	if ephCreate(t, s, "a1", ephSession(7, "alice", ephLong)) {
+		t.Error("a user whose sessions never ended: reported ended")
+	}
+	ephNoErr(t, "delete all", s.DeleteUserSessions(context.Background(), 7, "a1"))
+	if !ephCreate(t, s, "a2", ephSession(7, "alice", ephLong)) {
+		t.Error("a user whose sessions just ended (keeping one): not reported")
+	}
+	if ephCreate(t, s, "b1", ephSession(8, "bob", ephLong)) {
+		t.Error("another user: reported ended")
+	}
+}
+
+// ephCreate creates a session and reports CreateSession's endedLately.
+func ephCreate(t *testing.T, s Ephemeral, digest string, sess store.Session) bool {
+	t.Helper()
+	ended, err := s.CreateSession(context.Background(), digest, sess)
+	ephNoErr(t, "create "+digest, err)
+	return ended
 }
 
 func ephWantSessions(t *testing.T, s Ephemeral, alive map[string]bool) {
@@ -364,7 +389,7 @@ func testEphListStates(t *testing.T, s Ephemeral, _ func(time.Duration)) {
 	ephNoErr(t, "refund", s.Refund(ctx, "refunded", ephPolicy()))
 	_, err := s.Hit(ctx, "hits", ephLong)
 	ephNoErr(t, "hit", err)
-	ephNoErr(t, "session", s.CreateSession(ctx, "d1", ephSession(7, "alice", ephLong)))
+	ephCreate(t, s, "d1", ephSession(7, "alice", ephLong))
 
 	states, err := s.ListStates(ctx)
 	ephNoErr(t, "list", err)

@@ -40,15 +40,17 @@ func positive(what string, d time.Duration) error {
 
 // CreateSession implements store.Sessions: the session lives for
 // ExpiresAt - CreatedAt from the clock's now, as in Redis.
-func (s *Store) CreateSession(_ context.Context, digest string, sess store.Session) error {
+func (s *Store) CreateSession(_ context.Context, digest string, sess store.Session) (bool, error) {
 	ttl := sess.ExpiresAt.Sub(sess.CreatedAt)
 	if err := positive("session lifetime", ttl); err != nil {
-		return err
+		return false, err
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.sessions[digest] = expiring[store.Session]{sess, s.now().Add(ttl)}
-	return nil
+	now := s.now()
+	s.sessions[digest] = expiring[store.Session]{sess, now.Add(ttl)}
+	_, ended := live(s.ended, sess.User.ID, now)
+	return ended, nil
 }
 
 // GetSession implements store.Sessions.
@@ -73,10 +75,12 @@ func (s *Store) DeleteSession(_ context.Context, digest string) error {
 	return nil
 }
 
-// DeleteUserSessions implements store.Sessions.
+// DeleteUserSessions implements store.Sessions: the user is marked for
+// CreateSession to report for store.EndedLately.
 func (s *Store) DeleteUserSessions(_ context.Context, userID int64, keep string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.ended[userID] = expiring[struct{}]{struct{}{}, s.now().Add(store.EndedLately)}
 	for digest, e := range s.sessions {
 		if e.v.User.ID == userID && digest != keep {
 			delete(s.sessions, digest)

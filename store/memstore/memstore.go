@@ -54,6 +54,7 @@ type Store struct {
 	settings     map[string]string
 
 	sessions map[string]expiring[store.Session]
+	ended    map[int64]expiring[struct{}] // users whose sessions were ended lately
 	tokens   map[string]expiring[store.AccessToken]
 	failures map[string]expiring[int]
 	locks    map[string]time.Time // when each lock ends
@@ -79,6 +80,7 @@ func New(now func() time.Time) *Store {
 		integrations: map[string]store.IntegrationStatus{},
 		settings:     map[string]string{},
 		sessions:     map[string]expiring[store.Session]{},
+		ended:        map[int64]expiring[struct{}]{},
 		tokens:       map[string]expiring[store.AccessToken]{},
 		failures:     map[string]expiring[int]{},
 		locks:        map[string]time.Time{},

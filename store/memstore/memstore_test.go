@@ -89,3 +89,23 @@ func TestSQLConstraints(t *testing.T) {
 		t.Errorf("moving a user to a missing tenant: %v, want ErrNotFound", err)
 	}
 }
+
+// TestEndedMarkLastsEndedLately: a session made more than store.EndedLately
+// after the user's sessions ended is not reported; one made within it is.
+func TestEndedMarkLastsEndedLately(t *testing.T) {
+	ctx := t.Context()
+	clock := testkit.NewClock()
+	s := memstore.New(clock.Now)
+	sess := store.Session{User: store.Identity{ID: 1, Login: "alice"}, CreatedAt: clock.Now(), ExpiresAt: clock.Now().Add(time.Hour)}
+	if err := s.DeleteUserSessions(ctx, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(store.EndedLately - time.Millisecond)
+	if ended, err := s.CreateSession(ctx, "d1", sess); err != nil || !ended {
+		t.Fatalf("just inside EndedLately: ended %v, %v", ended, err)
+	}
+	clock.Advance(time.Millisecond)
+	if ended, err := s.CreateSession(ctx, "d2", sess); err != nil || ended {
+		t.Fatalf("at EndedLately: ended %v, %v", ended, err)
+	}
+}

@@ -11,7 +11,7 @@ var _ store.AccessTokens = (*Store)(nil)
 // CreateAccessToken stores t for t.ExpiresAt - t.CreatedAt, indexed under
 // its client.
 func (s *Store) CreateAccessToken(ctx context.Context, digest string, t store.AccessToken) error {
-	return s.accessTokens().put(ctx, digest, t, t.CreatedAt, t.ExpiresAt)
+	return s.accessTokens().put(ctx, digest, t, t.CreatedAt, t.ExpiresAt, nil)
 }
 
 func (s *Store) GetAccessToken(ctx context.Context, digest string) (store.AccessToken, error) {

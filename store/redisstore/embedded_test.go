@@ -98,7 +98,7 @@ func TestEmbeddedWallClockExpiry(t *testing.T) {
 	ctx := context.Background()
 	now := time.Now()
 	sess := store.Session{User: store.Identity{ID: 1, Login: "alice"}, CreatedAt: now, ExpiresAt: now.Add(200 * time.Millisecond)}
-	if err := s.CreateSession(ctx, "d1", sess); err != nil {
+	if _, err := s.CreateSession(ctx, "d1", sess); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.GetSession(ctx, "d1"); err != nil {

@@ -47,7 +47,11 @@ func (x indexed[T]) indexKey(owner string) string { return x.s.prefix + x.indexP
 // put stores v for expires - created. The TTL comes from the item's own two
 // times rather than from time.Now, so a caller with its own clock gets
 // exactly the lifetime it asked for; callers set created to their "now".
-func (x indexed[T]) put(ctx context.Context, digest string, v T, created, expires time.Time) error {
+// then, if set, adds commands that run after the item is stored; it is
+// given the pipeline on a single Redis, which runs a connection's commands
+// in order, and a fresh one once the first is done on a cluster, whose
+// nodes do not.
+func (x indexed[T]) put(ctx context.Context, digest string, v T, created, expires time.Time, then func(redis.Pipeliner)) error {
 	ttl := expires.Sub(created)
 	if err := checkTTL(x.what+" lifetime", ttl); err != nil {
 		return err
@@ -68,16 +72,36 @@ func (x indexed[T]) put(ctx context.Context, digest string, v T, created, expire
 	pipe.PExpire(ctx, index, MaxLifetime+pruneGrace)
 	pruned := pipe.ZScore(ctx, index, prunedMember)
 	pipe.Set(ctx, x.itemKey(digest), data, ttl)
-	cmds, err := pipe.Exec(ctx)
-	if err != nil && !errors.Is(err, redis.Nil) {
+	_, cluster := x.s.rdb.(*redis.ClusterClient)
+	if then != nil && !cluster {
+		then(pipe)
+	}
+	if err := execAll(ctx, pipe); err != nil {
 		return fail("create "+x.what, err)
 	}
-	for _, c := range cmds {
-		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+	if then != nil && cluster {
+		pipe = x.s.rdb.Pipeline()
+		then(pipe)
+		if err := execAll(ctx, pipe); err != nil {
 			return fail("create "+x.what, err)
 		}
 	}
 	return x.prune(ctx, index, int64(pruned.Val()), created)
+}
+
+// execAll runs a pipeline and fails if any of its commands failed; a
+// missing key (redis.Nil) is no failure.
+func execAll(ctx context.Context, pipe redis.Pipeliner) error {
+	cmds, err := pipe.Exec(ctx)
+	if err != nil && !errors.Is(err, redis.Nil) {
+		return err
+	}
+	for _, c := range cmds {
+		if err := c.Err(); err != nil && !errors.Is(err, redis.Nil) {
+			return err
+		}
+	}
+	return nil
 }
 
 // prune removes, at most every pruneGrace, the members of an index expired

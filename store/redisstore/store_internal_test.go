@@ -62,7 +62,7 @@ func TestSessionLifetimeFromItsOwnTimes(t *testing.T) {
 	ctx := context.Background()
 	created := time.Date(2001, 1, 1, 0, 0, 0, 0, time.UTC)
 	sess := store.Session{User: store.Identity{ID: 1, Login: "alice"}, CreatedAt: created, ExpiresAt: created.Add(time.Hour)}
-	if err := s.CreateSession(ctx, "d1", sess); err != nil {
+	if _, err := s.CreateSession(ctx, "d1", sess); err != nil {
 		t.Fatal(err)
 	}
 	if ttl := mr.TTL("xa:sess:d1"); ttl != time.Hour {
@@ -72,12 +72,31 @@ func TestSessionLifetimeFromItsOwnTimes(t *testing.T) {
 		t.Errorf("index TTL %v, want it to outlive any session", ttl)
 	}
 	sess.ExpiresAt = created.Add(MaxLifetime + time.Second)
-	if err := s.CreateSession(ctx, "d3", sess); err == nil {
+	if _, err := s.CreateSession(ctx, "d3", sess); err == nil {
 		t.Error("a session longer than MaxLifetime was accepted")
 	}
 	sess.ExpiresAt = created
-	if err := s.CreateSession(ctx, "d2", sess); err == nil {
+	if _, err := s.CreateSession(ctx, "d2", sess); err == nil {
 		t.Error("session that expires when created was accepted")
+	}
+}
+
+// TestEndedMarkLastsEndedLately: a login that made a session more than
+// store.EndedLately after the user's sessions ended is not told to re-read.
+func TestEndedMarkLastsEndedLately(t *testing.T) {
+	s, mr := newTestStore(t, "xa:")
+	ctx := context.Background()
+	sess := store.Session{User: store.Identity{ID: 1, Login: "alice"}, CreatedAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+	if err := s.DeleteUserSessions(ctx, 1, ""); err != nil {
+		t.Fatal(err)
+	}
+	mr.FastForward(store.EndedLately - time.Second)
+	if ended, err := s.CreateSession(ctx, "d1", sess); err != nil || !ended {
+		t.Fatalf("just inside EndedLately: ended %v, %v", ended, err)
+	}
+	mr.FastForward(time.Second)
+	if ended, err := s.CreateSession(ctx, "d2", sess); err != nil || ended {
+		t.Fatalf("after EndedLately: ended %v, %v", ended, err)
 	}
 }
 
@@ -103,7 +122,7 @@ func TestUserIndexIsPruned(t *testing.T) {
 		t.Helper()
 		created := start.Add(time.Duration(minutes) * time.Minute)
 		sess := store.Session{User: store.Identity{ID: 1}, CreatedAt: created, ExpiresAt: created.Add(time.Minute)}
-		if err := s.CreateSession(ctx, digest, sess); err != nil {
+		if _, err := s.CreateSession(ctx, digest, sess); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -168,10 +187,11 @@ func TestRedisErrorsAreReturned(t *testing.T) {
 	_, errHits := s.Hits(ctx, "k")
 	_, errGet := s.GetSession(ctx, "d")
 	_, errTake := s.TakeCaptcha(ctx, 1)
+	_, errCreate := s.CreateSession(ctx, "d", store.Session{ExpiresAt: time.Now().Add(time.Hour), CreatedAt: time.Now()})
 	for name, err := range map[string]error{
 		"Attempt": errAttempt, "State": errState, "ListStates": errList, "Hits": errHits,
 		"GetSession": errGet, "TakeCaptcha": errTake,
-		"CreateSession": s.CreateSession(ctx, "d", store.Session{ExpiresAt: time.Now().Add(time.Hour), CreatedAt: time.Now()}),
+		"CreateSession": errCreate,
 	} {
 		if err == nil || err == store.ErrNotFound {
 			t.Errorf("%s with Redis down: error %v", name, err)
