@@ -100,11 +100,7 @@ func (h *Approvals) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]approvalJSON, len(found))
-	for i, a := range found {
-		out[i] = approvalOut(a)
-	}
-	return list(c, out, n, page)
+	return listOf(c, found, approvalOut, n, page)
 }
 
 func (h *Approvals) get(c echo.Context) error {

@@ -65,11 +65,9 @@ func (h *DevKeys) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]devKeyJSON, len(keys))
-	for i, k := range keys {
-		out[i] = devKeyJSON{ID: k.ID, Label: k.Label, Prefix: k.Prefix, CreatedAt: timeOut(&k.CreatedAt), LastUsedAt: timeOut(k.LastUsedAt)}
-	}
-	return list(c, out, len(out), 1)
+	return listOf(c, keys, func(k store.DevKey) devKeyJSON {
+		return devKeyJSON{ID: k.ID, Label: k.Label, Prefix: k.Prefix, CreatedAt: timeOut(&k.CreatedAt), LastUsedAt: timeOut(k.LastUsedAt)}
+	}, len(keys), 1)
 }
 
 type devKeyBody struct {

@@ -142,6 +142,15 @@ func list(c echo.Context, data any, rowCount, page int) error {
 	return c.JSON(http.StatusOK, map[string]any{"code": http.StatusOK, "data": data, "rowCount": rowCount, "page": page})
 }
 
+// listOf answers items as a list, each as out renders it.
+func listOf[T, J any](c echo.Context, items []T, out func(T) J, rowCount, page int) error {
+	data := make([]J, len(items))
+	for i, it := range items {
+		data[i] = out(it)
+	}
+	return list(c, data, rowCount, page)
+}
+
 // pathID reads an id from the path; a malformed one names nothing, so 404.
 func pathID(c echo.Context, name string) (int64, error) {
 	id, err := parseID(c.Param(name))

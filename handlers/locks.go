@@ -37,15 +37,16 @@ func (h *Locks) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]lockJSON, len(entries))
-	for i, e := range entries {
-		out[i] = lockJSON{Login: e.Name, Failures: e.Failures, CaptchaRequired: e.CaptchaRequired}
-		if e.LockedUntil != nil {
-			until := e.LockedUntil.Unix()
-			out[i].LockedUntil = &until
-		}
+	return listOf(c, entries, lockOut, len(entries), 1)
+}
+
+func lockOut(e lockout.Entry) lockJSON {
+	out := lockJSON{Login: e.Name, Failures: e.Failures, CaptchaRequired: e.CaptchaRequired}
+	if e.LockedUntil != nil {
+		until := e.LockedUntil.Unix()
+		out.LockedUntil = &until
 	}
-	return list(c, out, len(out), 1)
+	return out
 }
 
 func (h *Locks) delete(c echo.Context) error {
@@ -110,9 +111,7 @@ func (h *Locks) audit(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]auditJSON, len(events))
-	for i, e := range events {
-		out[i] = auditJSON{ID: e.ID, At: timeOut(&e.At), Login: e.Subject, Address: e.Address, Kind: e.Kind, Outcome: e.Outcome}
-	}
-	return list(c, out, n, page)
+	return listOf(c, events, func(e store.AuditEvent) auditJSON {
+		return auditJSON{ID: e.ID, At: timeOut(&e.At), Login: e.Subject, Address: e.Address, Kind: e.Kind, Outcome: e.Outcome}
+	}, n, page)
 }

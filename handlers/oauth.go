@@ -233,11 +233,7 @@ func (h *OAuth) listClients(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]clientJSON, len(clients))
-	for i, cl := range clients {
-		out[i] = clientOut(cl)
-	}
-	return list(c, out, len(out), 1)
+	return listOf(c, clients, clientOut, len(clients), 1)
 }
 
 type clientBody struct {

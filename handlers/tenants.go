@@ -37,11 +37,7 @@ func (h *Tenants) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]tenantJSON, len(tenants))
-	for i, t := range tenants {
-		out[i] = tenantOut(t)
-	}
-	return list(c, out, len(out), 1)
+	return listOf(c, tenants, tenantOut, len(tenants), 1)
 }
 
 type tenantBody struct {

@@ -84,11 +84,7 @@ func (h *Users) list(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	out := make([]userJSON, len(users))
-	for i, u := range users {
-		out[i] = userOut(u)
-	}
-	return list(c, out, n, page)
+	return listOf(c, users, userOut, n, page)
 }
 
 func (h *Users) me(c echo.Context) error {

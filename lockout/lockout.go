@@ -327,31 +327,33 @@ func (l *Lockout) recordCheap(ctx context.Context, e store.AuditEvent) error {
 // per client, locking it at ClientCeiling — but only for addresses that
 // have not presented the right secret within KnownFor. So nobody can lock a
 // client's own callers out by sending junk secrets for its id.
-func (l *Lockout) EnterClient(ctx context.Context, clientID, address string) error {
+// It returns the failures counted against the client from the address,
+// for FinishClient.
+func (l *Lockout) EnterClient(ctx context.Context, clientID, address string) (failures int, err error) {
 	states, err := l.counters.States(ctx, []string{clientNS + clientID, clientAddrKey(clientID, address)})
 	if err != nil {
-		return err
+		return 0, err
 	}
 	all, here := states[0], states[1]
 	if here.LockedFor > 0 {
-		return &LockedError{RetryAfter: here.LockedFor}
+		return 0, &LockedError{RetryAfter: here.LockedFor}
 	}
 	if all.LockedFor == 0 {
-		return nil
+		return here.Failures, nil
 	}
 	known, err := l.counters.Hits(ctx, clientKnownNS+clientAddrSuffix(clientID, address))
 	if err != nil || known > 0 {
-		return err
+		return here.Failures, err
 	}
-	return &LockedError{RetryAfter: all.LockedFor}
+	return 0, &LockedError{RetryAfter: all.LockedFor}
 }
 
 // FinishClient remembers the address of a right secret and clears its
-// failures, or counts and records a wrong one.
-func (l *Lockout) FinishClient(ctx context.Context, clientID, address string, ok bool) error {
+// failures (if EnterClient saw any), or counts and records a wrong one.
+func (l *Lockout) FinishClient(ctx context.Context, clientID, address string, failures int, ok bool) error {
 	here := clientAddrKey(clientID, address)
 	if ok {
-		if _, err := l.counters.Hit(ctx, clientKnownNS+clientAddrSuffix(clientID, address), l.cfg.KnownFor); err != nil {
+		if _, err := l.counters.Hit(ctx, clientKnownNS+clientAddrSuffix(clientID, address), l.cfg.KnownFor); err != nil || failures == 0 {
 			return err
 		}
 		return l.counters.Reset(ctx, here)

@@ -40,8 +40,10 @@ var (
 
 // Gate is the lockout for client secrets.
 type Gate interface {
-	EnterClient(ctx context.Context, clientID, address string) error
-	FinishClient(ctx context.Context, clientID, address string, ok bool) error
+	// EnterClient refuses a locked client or address, or returns the
+	// failures counted so far, for FinishClient.
+	EnterClient(ctx context.Context, clientID, address string) (failures int, err error)
+	FinishClient(ctx context.Context, clientID, address string, failures int, ok bool) error
 }
 
 // Users is what sudo looks users up in.
@@ -82,7 +84,8 @@ func (s *Service) Authenticate(ctx context.Context, clientID, secret, address st
 	if !validClientID(clientID) || secret == "" || len(secret) > maxSecretLen {
 		return store.Client{}, ErrInvalidClient
 	}
-	if err := s.d.Gate.EnterClient(ctx, clientID, address); err != nil {
+	failures, err := s.d.Gate.EnterClient(ctx, clientID, address)
+	if err != nil {
 		return store.Client{}, err
 	}
 	c, err := s.d.Clients.GetClient(ctx, clientID)
@@ -91,7 +94,7 @@ func (s *Service) Authenticate(ctx context.Context, clientID, secret, address st
 	}
 	digest := store.Digest(secret)
 	ok := err == nil && subtle.ConstantTimeCompare([]byte(digest), []byte(c.SecretHash)) == 1
-	if err := s.d.Gate.FinishClient(context.WithoutCancel(ctx), clientID, address, ok); err != nil {
+	if err := s.d.Gate.FinishClient(context.WithoutCancel(ctx), clientID, address, failures, ok); err != nil {
 		return store.Client{}, err
 	}
 	if !ok {
