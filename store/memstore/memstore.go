@@ -63,8 +63,8 @@ type Store struct {
 	newest   map[newestKey]expiring[int64]
 }
 
-// New returns an empty store, but for the default tenant (made, as the
-// SQL migration makes it, at the clock's now), whose clock is now.
+// New returns a store on the clock now, empty but for the default tenant,
+// made at now as the SQL migration makes it.
 func New(now func() time.Time) *Store {
 	s := &Store{
 		now:          now,
