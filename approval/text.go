@@ -59,18 +59,42 @@ func Participants(ctx context.Context, p UserIDer, requester store.User, approve
 	return originator, ids, err
 }
 
-// Decider is the platform user id of the admin who decided a in xtraauth,
-// whose own task a mirror then decides; "" when a was cancelled or the
-// admin has no account on the platform.
-func Decider(ctx context.Context, p UserIDer, a store.Approval, by store.User) (string, error) {
-	if a.State == store.ApprovalCanceled {
-		return "", nil
+// Task is one approver's task in a platform's instance.
+type Task struct {
+	ID, UserID string
+	Pending    bool
+	Outcome    string // the platform's word for what the approver did
+}
+
+// TaskUser is the user of the first task with the outcome: who gave an
+// instance its result.
+func TaskUser(tasks []Task, outcome string) string {
+	for _, t := range tasks {
+		if t.Outcome == outcome {
+			return t.UserID
+		}
 	}
-	id, err := p.UserID(ctx, by)
-	if errors.Is(err, ErrNoAccount) {
-		return "", nil
+	return ""
+}
+
+// Mirror carries a decision made in xtraauth (a) to the tasks of a running
+// instance on platform p: decide settles the deciding admin's own pending
+// task when they have an account there, else end closes the instance.
+func Mirror(ctx context.Context, p UserIDer, a store.Approval, by store.User, tasks []Task,
+	decide func(t Task, userID string) error, end func() error) error {
+	uid := ""
+	if a.State != store.ApprovalCanceled {
+		var err error
+		if uid, err = p.UserID(ctx, by); err != nil && !errors.Is(err, ErrNoAccount) {
+			return err
+		}
 	}
-	return id, err
+	for _, t := range tasks {
+		if uid != "" && t.UserID == uid && t.Pending {
+			return decide(t, uid)
+		}
+	}
+	return end()
 }
 
 // Audit outcomes of approvals read "<state> <kind> #<id>" and then who and

@@ -58,21 +58,19 @@ func (a *Approvals) Instance(ctx context.Context, id string) (approval.Instance,
 	case inst.Status == "TERMINATED":
 		return approval.Instance{Status: approval.InstanceCanceled}, nil
 	case inst.Status == "COMPLETED" && inst.Result == "agree":
-		return approval.Instance{Status: approval.InstanceApproved, DecidedBy: decider(inst, "AGREE")}, nil
+		return approval.Instance{Status: approval.InstanceApproved, DecidedBy: approval.TaskUser(tasks(inst), "AGREE")}, nil
 	case inst.Status == "COMPLETED" && inst.Result == "refuse":
-		return approval.Instance{Status: approval.InstanceRejected, DecidedBy: decider(inst, "REFUSE")}, nil
+		return approval.Instance{Status: approval.InstanceRejected, DecidedBy: approval.TaskUser(tasks(inst), "REFUSE")}, nil
 	}
 	return approval.Instance{}, errors.New("dingtalk get instance: unknown status " + inst.Status + " " + inst.Result)
 }
 
-// decider is the user of the task that gave the instance its result.
-func decider(inst Instance, result string) string {
-	for _, t := range inst.Tasks {
-		if t.Result == result {
-			return t.UserID
-		}
+func tasks(inst Instance) []approval.Task {
+	out := make([]approval.Task, len(inst.Tasks))
+	for i, t := range inst.Tasks {
+		out[i] = approval.Task{ID: t.TaskID, UserID: t.UserID, Pending: t.Status == "RUNNING", Outcome: t.Result}
 	}
-	return ""
+	return out
 }
 
 // Mirror implements approval.Platform: the deciding admin's own task is
@@ -82,16 +80,11 @@ func (a *Approvals) Mirror(ctx context.Context, ap store.Approval, by store.User
 	if err != nil || inst.Status != "RUNNING" {
 		return err
 	}
-	uid, err := approval.Decider(ctx, a, ap, by)
-	if err != nil {
-		return err
-	}
-	for _, t := range inst.Tasks {
-		if uid != "" && t.UserID == uid && t.Status == "RUNNING" {
-			return a.c.Execute(ctx, ap.InstanceID, t.TaskID, uid, ap.State == store.ApprovalApproved, ap.Remark)
-		}
-	}
-	return a.c.Terminate(ctx, ap.InstanceID, ap.State+" in xtraauth")
+	return approval.Mirror(ctx, a, ap, by, tasks(inst), func(t approval.Task, uid string) error {
+		return a.c.Execute(ctx, ap.InstanceID, t.ID, uid, ap.State == store.ApprovalApproved, ap.Remark)
+	}, func() error {
+		return a.c.Terminate(ctx, ap.InstanceID, ap.State+" in xtraauth")
+	})
 }
 
 // UserID implements approval.Platform: people are found by mobile.

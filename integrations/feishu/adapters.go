@@ -57,22 +57,21 @@ func (a *Approvals) Instance(ctx context.Context, id string) (approval.Instance,
 	case "PENDING":
 		return approval.Instance{Status: approval.InstancePending}, nil
 	case "APPROVED":
-		return approval.Instance{Status: approval.InstanceApproved, DecidedBy: taskUser(inst, "APPROVED")}, nil
+		return approval.Instance{Status: approval.InstanceApproved, DecidedBy: approval.TaskUser(tasks(inst), "APPROVED")}, nil
 	case "REJECTED":
-		return approval.Instance{Status: approval.InstanceRejected, DecidedBy: taskUser(inst, "REJECTED")}, nil
+		return approval.Instance{Status: approval.InstanceRejected, DecidedBy: approval.TaskUser(tasks(inst), "REJECTED")}, nil
 	case "CANCELED", "DELETED":
 		return approval.Instance{Status: approval.InstanceCanceled}, nil
 	}
 	return approval.Instance{}, errors.New("feishu get instance: unknown status " + inst.Status)
 }
 
-func taskUser(inst Instance, status string) string {
-	for _, t := range inst.Tasks {
-		if t.Status == status {
-			return t.UserID
-		}
+func tasks(inst Instance) []approval.Task {
+	out := make([]approval.Task, len(inst.Tasks))
+	for i, t := range inst.Tasks {
+		out[i] = approval.Task{ID: t.ID, UserID: t.UserID, Pending: t.Status == "PENDING", Outcome: t.Status}
 	}
-	return ""
+	return out
 }
 
 // Mirror implements approval.Platform: the deciding admin's own task is
@@ -83,16 +82,11 @@ func (a *Approvals) Mirror(ctx context.Context, ap store.Approval, by store.User
 	if err != nil || inst.Status != "PENDING" {
 		return err
 	}
-	uid, err := approval.Decider(ctx, a, ap, by)
-	if err != nil {
-		return err
-	}
-	for _, t := range inst.Tasks {
-		if uid != "" && t.UserID == uid && t.Status == "PENDING" {
-			return a.c.DecideTask(ctx, inst.ApprovalCode, ap.InstanceID, t.ID, uid, ap.State == store.ApprovalApproved, ap.Remark)
-		}
-	}
-	return a.c.CancelInstance(ctx, inst.ApprovalCode, ap.InstanceID, inst.Originator)
+	return approval.Mirror(ctx, a, ap, by, tasks(inst), func(t approval.Task, uid string) error {
+		return a.c.DecideTask(ctx, inst.ApprovalCode, ap.InstanceID, t.ID, uid, ap.State == store.ApprovalApproved, ap.Remark)
+	}, func() error {
+		return a.c.CancelInstance(ctx, inst.ApprovalCode, ap.InstanceID, inst.Originator)
+	})
 }
 
 // UserID implements approval.Platform: people are found by mobile, else email.
