@@ -14,13 +14,9 @@ import (
 	"xtraauth/app/apptest"
 	"xtraauth/internal/testkit"
 	"xtraauth/store"
+	"xtraauth/store/memstore"
 	"xtraauth/store/sqlstore"
 )
-
-// noSessions ends nothing; these tests look at users only.
-type noSessions struct{}
-
-func (noSessions) DeleteUserSessions(context.Context, int64, string) error { return nil }
 
 // newService opens a service on a fresh (or the given) SQLite directory;
 // hashes counts every run of the hasher.
@@ -40,7 +36,7 @@ func newService(t *testing.T, dir string, hashes *atomic.Int64) (*account.Servic
 		observe = func(time.Duration) { hashes.Add(1) }
 	}
 	s, err := account.New(ctx, account.Deps{
-		Users: db, DevKeys: db, Sessions: noSessions{}, Gate: account.OpenGate{},
+		Users: db, DevKeys: db, Sessions: memstore.New(testkit.NewClock().Now), Gate: account.OpenGate{},
 		Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 4, 5*time.Second, time.Now, observe), Now: time.Now,
 	})
 	if err != nil {

@@ -9,6 +9,7 @@ import (
 	"xtraauth/account"
 	"xtraauth/internal/testkit"
 	"xtraauth/store"
+	"xtraauth/store/memstore"
 	"xtraauth/store/sqlstore"
 )
 
@@ -22,7 +23,7 @@ func TestChangesAreAudited(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer db.Close()
-	s, err := account.New(ctx, account.Deps{Users: db, DevKeys: db, Tenants: db, Sessions: noSessions{}, Gate: account.OpenGate{},
+	s, err := account.New(ctx, account.Deps{Users: db, DevKeys: db, Tenants: db, Sessions: memstore.New(testkit.NewClock().Now), Gate: account.OpenGate{},
 		Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 2, 5*time.Second, time.Now, nil), Audit: db, Now: time.Now})
 	if err != nil {
 		t.Fatal(err)

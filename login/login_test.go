@@ -6,16 +6,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/alicebob/miniredis/v2"
-	"github.com/redis/go-redis/v9"
-
 	"xtraauth/account"
 	"xtraauth/internal/testkit"
 	"xtraauth/login"
 	"xtraauth/session"
 	"xtraauth/store"
-	"xtraauth/store/redisstore"
-	"xtraauth/store/sqlstore"
+	"xtraauth/store/memstore"
 )
 
 var cheapHash = account.HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}
@@ -37,8 +33,7 @@ func (r *racingSessions) CreateSession(ctx context.Context, digest string, s sto
 }
 
 type fixture struct {
-	sql      *sqlstore.Store
-	mr       *miniredis.Miniredis
+	store    *memstore.Store
 	clock    *testkit.Clock
 	sessions *session.Manager
 	login    *login.Service
@@ -49,17 +44,9 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	ctx := context.Background()
 	clock := testkit.NewClock()
-	sql, err := sqlstore.Open(ctx, "", t.TempDir(), clock.Now)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { sql.Close() })
-	mr := miniredis.RunT(t)
-	rdb := redis.NewClient(&redis.Options{Addr: mr.Addr()})
-	t.Cleanup(func() { rdb.Close() })
-	eph := redisstore.New(rdb, "t:")
-	race := &racingSessions{Sessions: eph}
-	accounts, err := account.New(ctx, account.Deps{Users: sql, DevKeys: sql, Tenants: sql, Sessions: eph,
+	st := memstore.New(clock.Now)
+	race := &racingSessions{Sessions: st}
+	accounts, err := account.New(ctx, account.Deps{Users: st, DevKeys: st, Tenants: st, Sessions: st,
 		Gate: account.OpenGate{}, Hasher: account.NewHasher(cheapHash, 2, time.Second, clock.Now, nil), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
@@ -73,7 +60,7 @@ func newFixture(t *testing.T) *fixture {
 		t.Fatal(err)
 	}
 	sessions := session.NewManager(race, time.Hour, clock.Now)
-	return &fixture{sql: sql, mr: mr, clock: clock, sessions: sessions,
+	return &fixture{store: st, clock: clock, sessions: sessions,
 		login: login.New(accounts, sessions, clock.Now), race: race, alice: alice}
 }
 
@@ -81,7 +68,7 @@ func newFixture(t *testing.T) *fixture {
 // her sessions.
 func (f *fixture) update(t *testing.T, change func(*store.User)) {
 	ctx := context.Background()
-	_, err := f.sql.UpdateUser(ctx, f.alice.ID, func(u *store.User) error { change(u); return nil })
+	_, err := f.store.UpdateUser(ctx, f.alice.ID, func(u *store.User) error { change(u); return nil })
 	if err != nil {
 		t.Error(err)
 	}
@@ -135,7 +122,7 @@ func TestLoginRacingAChange(t *testing.T) {
 		f.race.meanwhile = func() {
 			f.clock.Advance(store.EndedLately)
 			f.update(t, func(u *store.User) { u.IsSuper = true })
-			f.mr.FastForward(store.EndedLately)
+			f.clock.Advance(store.EndedLately) // the store's clock too: the mark ends
 		}
 		res, err := f.login.Refresh(context.Background(), store.Digest(r.Token), session.KindDMS)
 		if err != nil || !res.Session.User.IsSuper {

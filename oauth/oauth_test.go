@@ -1,207 +1,28 @@
 package oauth_test
 
 import (
-	"context"
 	"errors"
+	"maps"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
+	"xtraauth/captcha"
+	"xtraauth/internal/testkit"
 	"xtraauth/lockout"
 	"xtraauth/oauth"
 	"xtraauth/store"
+	"xtraauth/store/memstore"
 )
 
-var start = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
-
-// fakes implements every store the service uses, in memory.
-type fakes struct {
-	mu      sync.Mutex
-	now     time.Time
-	tick    time.Duration // added to now on every read, for a clock that runs
-	users   []store.User
-	tenants []store.Tenant
-	clients map[string]store.Client
-	tokens  map[string]store.AccessToken
-	audit   []store.AuditEvent
-
-	enterErr error
-	entered  []string
-	finished []string // "id:true" / "id:false"
-}
-
-func (f *fakes) Now() time.Time {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(f.tick)
-	return f.now
-}
-
-func (f *fakes) advance(d time.Duration) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.now = f.now.Add(d)
-}
-
-func (f *fakes) findUser(match func(store.User) bool) (store.User, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, u := range f.users {
-		if match(u) {
-			return u, nil
-		}
-	}
-	return store.User{}, store.ErrNotFound
-}
-
-func (f *fakes) GetUser(_ context.Context, id int64) (store.User, error) {
-	return f.findUser(func(u store.User) bool { return u.ID == id })
-}
-func (f *fakes) GetUserByLogin(_ context.Context, login string) (store.User, error) {
-	return f.findUser(func(u store.User) bool { return strings.EqualFold(u.Login, login) })
-}
-func (f *fakes) GetUserByEmail(_ context.Context, email string) (store.User, error) {
-	return f.findUser(func(u store.User) bool { return email != "" && strings.EqualFold(u.Email, email) })
-}
-func (f *fakes) GetUserByMobile(_ context.Context, mobile string) (store.User, error) {
-	return f.findUser(func(u store.User) bool { return mobile != "" && u.Mobile == mobile })
-}
-
-func (f *fakes) CreateTenant(_ context.Context, t store.Tenant) (store.Tenant, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t.ID = int64(len(f.tenants) + 1)
-	f.tenants = append(f.tenants, t)
-	return t, nil
-}
-func (f *fakes) GetTenant(_ context.Context, id int64) (store.Tenant, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, t := range f.tenants {
-		if t.ID == id {
-			return t, nil
-		}
-	}
-	return store.Tenant{}, store.ErrNotFound
-}
-func (f *fakes) GetTenantByCode(_ context.Context, code string) (store.Tenant, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for _, t := range f.tenants {
-		if t.Code == code {
-			return t, nil
-		}
-	}
-	return store.Tenant{}, store.ErrNotFound
-}
-func (f *fakes) ListTenants(context.Context) ([]store.Tenant, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.tenants), nil
-}
-
-func (f *fakes) CreateClient(_ context.Context, c store.Client) (store.Client, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.clients[c.ID]; ok {
-		return store.Client{}, store.ErrAlreadyExists
-	}
-	f.clients[c.ID] = c
-	return c, nil
-}
-func (f *fakes) GetClient(_ context.Context, id string) (store.Client, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	c, ok := f.clients[id]
-	if !ok {
-		return store.Client{}, store.ErrNotFound
-	}
-	return c, nil
-}
-func (f *fakes) ListClients(context.Context) ([]store.Client, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	var out []store.Client
-	for _, c := range f.clients {
-		out = append(out, c)
-	}
-	return out, nil
-}
-func (f *fakes) DeleteClient(_ context.Context, id string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.clients[id]; !ok {
-		return store.ErrNotFound
-	}
-	delete(f.clients, id)
-	return nil
-}
-
-func (f *fakes) CreateAccessToken(_ context.Context, digest string, t store.AccessToken) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.tokens[digest] = t
-	return nil
-}
-func (f *fakes) GetAccessToken(_ context.Context, digest string) (store.AccessToken, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	t, ok := f.tokens[digest]
-	if !ok {
-		return store.AccessToken{}, store.ErrNotFound
-	}
-	return t, nil // no expiry here: the service must check the time itself
-}
-func (f *fakes) DeleteAccessToken(_ context.Context, digest string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if _, ok := f.tokens[digest]; !ok {
-		return store.ErrNotFound
-	}
-	delete(f.tokens, digest)
-	return nil
-}
-func (f *fakes) DeleteClientAccessTokens(_ context.Context, clientID string) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	for d, t := range f.tokens {
-		if t.ClientID == clientID {
-			delete(f.tokens, d)
-		}
-	}
-	return nil
-}
-
-func (f *fakes) AddAuditEvent(_ context.Context, e store.AuditEvent) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.audit = append(f.audit, e)
-	return nil
-}
-
-func (f *fakes) EnterClient(_ context.Context, id, _ string) (int, error) {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	f.entered = append(f.entered, id)
-	return 0, f.enterErr
-}
-func (f *fakes) FinishClient(_ context.Context, id, _ string, _ int, ok bool) error {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	if ok {
-		f.finished = append(f.finished, id+":true")
-	} else {
-		f.finished = append(f.finished, id+":false")
-	}
-	return nil
-}
-
-func (f *fakes) auditEvents() []store.AuditEvent {
-	f.mu.Lock()
-	defer f.mu.Unlock()
-	return slices.Clone(f.audit)
+// fixture is the service on an in-memory store, behind the real lockout.
+type fixture struct {
+	svc     *oauth.Service
+	store   *memstore.Store
+	gate    *lockout.Lockout
+	clock   *testkit.Clock
+	secrets map[string]string
 }
 
 // Users of the fixture, by id.
@@ -213,29 +34,43 @@ const (
 	dave  = 5 // tenant 3 (globex)
 )
 
-type fixture struct {
-	*fakes
-	svc     *oauth.Service
-	secrets map[string]string
-}
-
 // newFixture: tenants default(1), acme(2), globex(3); clients "plain" (no
 // sudo), "sudo" (sudo, no tenants), "acme" (sudo, acme), "multi" (sudo,
-// acme and globex).
+// acme and globex). The service, the lockout and the store share one clock.
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
-	f := &fakes{now: start, clients: map[string]store.Client{}, tokens: map[string]store.AccessToken{}}
-	f.tenants = []store.Tenant{{ID: 1, Code: "default"}, {ID: 2, Code: "acme"}, {ID: 3, Code: "globex"}}
-	f.users = []store.User{
-		{ID: admin, Login: "admin", TenantID: 1, IsSuper: true},
-		{ID: alice, Login: "alice", Email: "Alice@Example.com", Mobile: "13800000001", TenantID: 1},
-		{ID: bob, Login: "bob", Email: "bob@acme.test", Mobile: "13900000002", TenantID: 2},
-		{ID: carol, Login: "carol", Email: "carol@example.com", Mobile: "13700000003", TenantID: 1, Disabled: true},
-		{ID: dave, Login: "dave", TenantID: 3},
+	clock := testkit.NewClock()
+	fx := newFixtureOn(t, clock.Now, clock.Now)
+	fx.clock = clock
+	return fx
+}
+
+// newFixtureOn is newFixture with the service's (and the lockout's) clock
+// apart from the store's.
+func newFixtureOn(t *testing.T, now, storeNow func() time.Time) *fixture {
+	t.Helper()
+	ctx := t.Context()
+	st := memstore.New(storeNow)
+	gate := lockout.New(lockout.DefaultConfig, st, captcha.New(st, time.Minute), st, now)
+	svc := oauth.New(oauth.Deps{Clients: st, Tenants: st, Users: st, Tokens: st, Audit: st, Gate: gate,
+		TTL: 12 * time.Hour, Now: now})
+	fx := &fixture{svc: svc, store: st, gate: gate, secrets: map[string]string{}}
+	for i, code := range []string{"acme", "globex"} {
+		if tn, err := svc.CreateTenant(ctx, code, ""); err != nil || tn.ID != int64(i+2) {
+			t.Fatalf("tenant %s: %+v, %v", code, tn, err)
+		}
 	}
-	svc := oauth.New(oauth.Deps{Clients: f, Tenants: f, Users: f, Tokens: f, Audit: f, Gate: f,
-		TTL: 12 * time.Hour, Now: f.Now})
-	fx := &fixture{fakes: f, svc: svc, secrets: map[string]string{}}
+	for i, u := range []store.User{
+		{Login: "admin", IsSuper: true},
+		{Login: "alice", Email: "Alice@Example.com", Mobile: "13800000001"},
+		{Login: "bob", Email: "bob@acme.test", Mobile: "13900000002", TenantID: 2},
+		{Login: "carol", Email: "carol@example.com", Mobile: "13700000003", Disabled: true},
+		{Login: "dave", TenantID: 3},
+	} {
+		if got, err := st.CreateUser(ctx, u); err != nil || got.ID != int64(i+1) {
+			t.Fatalf("user %s: %+v, %v", u.Login, got, err)
+		}
+	}
 	for _, c := range []struct {
 		id      string
 		sudo    bool
@@ -243,13 +78,22 @@ func newFixture(t *testing.T) *fixture {
 	}{
 		{"plain", false, nil}, {"sudo", true, nil}, {"acme", true, []string{"acme"}}, {"multi", true, []string{"acme", "globex"}},
 	} {
-		_, secret, err := svc.CreateClient(t.Context(), c.id, c.sudo, c.tenants)
+		_, secret, err := svc.CreateClient(ctx, c.id, c.sudo, c.tenants)
 		if err != nil {
 			t.Fatal(err)
 		}
 		fx.secrets[c.id] = secret
 	}
 	return fx
+}
+
+func (fx *fixture) auditEvents(t *testing.T) []store.AuditEvent {
+	t.Helper()
+	events, _, err := fx.store.ListAuditEvents(t.Context(), store.AuditFilter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return events
 }
 
 func TestSudoForms(t *testing.T) {
@@ -368,7 +212,7 @@ func TestSudoNeedsTheRight(t *testing.T) {
 	if _, err := fx.svc.Sudo(t.Context(), "gone", oauth.SudoRequest{Sudo: "uid:2"}, ""); !errors.Is(err, oauth.ErrInvalidClient) {
 		t.Errorf("unknown client: %v, want ErrInvalidClient", err)
 	}
-	if n := len(fx.auditEvents()); n != 0 {
+	if n := len(fx.auditEvents(t)); n != 0 {
 		t.Errorf("refused sudo wrote %d audit events", n)
 	}
 }
@@ -378,13 +222,13 @@ func TestSudoIsAudited(t *testing.T) {
 	if _, err := fx.svc.Sudo(t.Context(), "acme", oauth.SudoRequest{Sudo: "email:BOB@acme.test"}, "192.0.2.7"); err != nil {
 		t.Fatal(err)
 	}
-	events := fx.auditEvents()
+	events := fx.auditEvents(t)
 	if len(events) != 1 {
 		t.Fatalf("audit = %+v, want one event", events)
 	}
 	e := events[0]
-	if e.Kind != "sudo" || e.Subject != "bob" || e.Address != "192.0.2.7" || !strings.Contains(e.Outcome, "acme") || !e.At.Equal(start) {
-		t.Fatalf("audit event = %+v, want sudo of bob by client acme from 192.0.2.7 at %s", e, start)
+	if e.Kind != "sudo" || e.Subject != "bob" || e.Address != "192.0.2.7" || !strings.Contains(e.Outcome, "acme") || !e.At.Equal(testkit.Start) {
+		t.Fatalf("audit event = %+v, want sudo of bob by client acme from 192.0.2.7 at %s", e, testkit.Start)
 	}
 }
 
@@ -403,7 +247,7 @@ func TestCreateClient(t *testing.T) {
 		if err != nil {
 			t.Fatalf("CreateClient(%q): %v", id, err)
 		}
-		if c.ID != id || !c.MaySudo || !slices.Equal(c.TenantIDs, []int64{2}) || !c.CreatedAt.Equal(start) {
+		if c.ID != id || !c.MaySudo || !slices.Equal(c.TenantIDs, []int64{2}) || !c.CreatedAt.Equal(testkit.Start) {
 			t.Errorf("CreateClient(%q) = %+v", id, c)
 		}
 		if len(secret) < 43 || c.SecretHash != store.Digest(secret) || strings.Contains(c.SecretHash, secret) {
@@ -416,7 +260,7 @@ func TestCreateClient(t *testing.T) {
 	if _, _, err := fx.svc.CreateClient(ctx, "x", false, []string{"acme", "nope"}); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("unknown tenant: %v, want ErrNotFound", err)
 	}
-	if _, err := fx.GetClient(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
+	if _, err := fx.store.GetClient(ctx, "x"); !errors.Is(err, store.ErrNotFound) {
 		t.Errorf("a client with an unknown tenant was stored: %v", err)
 	}
 	_, s1, _ := fx.svc.CreateClient(ctx, "s1", false, nil)
@@ -426,41 +270,87 @@ func TestCreateClient(t *testing.T) {
 	}
 }
 
+// wantFailures checks the lockout's count of wrong secrets of each client,
+// overall ("client:ID") and from one address ("client:ID@ADDRESS").
+func wantFailures(t *testing.T, fx *fixture, want map[string]int) map[string]lockout.Entry {
+	t.Helper()
+	entries, err := fx.gate.List(t.Context())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, byName := map[string]int{}, map[string]lockout.Entry{}
+	for _, e := range entries {
+		got[e.Name], byName[e.Name] = e.Failures, e
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("failures counted %v, want %v", got, want)
+	}
+	return byName
+}
+
+// Every attempt passes the gate: a wrong secret, an unknown client and the
+// stored digest each count against the client, overall and from the
+// address; a right secret clears the address's count.
 func TestAuthenticate(t *testing.T) {
 	fx := newFixture(t)
 	ctx := t.Context()
-	c, err := fx.svc.Authenticate(ctx, "sudo", fx.secrets["sudo"], "192.0.2.1")
+	const here = "192.0.2.1"
+	c, err := fx.svc.Authenticate(ctx, "sudo", fx.secrets["sudo"], here)
 	if err != nil || c.ID != "sudo" {
 		t.Fatalf("right secret: %+v, %v", c, err)
 	}
-	if _, err := fx.svc.Authenticate(ctx, "sudo", fx.secrets["plain"], "192.0.2.1"); !errors.Is(err, oauth.ErrInvalidClient) {
+	wantFailures(t, fx, map[string]int{})
+	if _, err := fx.svc.Authenticate(ctx, "sudo", fx.secrets["plain"], here); !errors.Is(err, oauth.ErrInvalidClient) {
 		t.Fatalf("another client's secret: %v", err)
 	}
-	if _, err := fx.svc.Authenticate(ctx, "nobody", "whatever", "192.0.2.1"); !errors.Is(err, oauth.ErrInvalidClient) {
+	if _, err := fx.svc.Authenticate(ctx, "nobody", "whatever", here); !errors.Is(err, oauth.ErrInvalidClient) {
 		t.Fatalf("unknown client: %v", err)
 	}
 	// The stored digest is not a secret.
-	cl, _ := fx.GetClient(ctx, "sudo")
-	if _, err := fx.svc.Authenticate(ctx, "sudo", cl.SecretHash, "192.0.2.1"); !errors.Is(err, oauth.ErrInvalidClient) {
+	cl, err := fx.store.GetClient(ctx, "sudo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := fx.svc.Authenticate(ctx, "sudo", cl.SecretHash, here); !errors.Is(err, oauth.ErrInvalidClient) {
 		t.Fatalf("the digest as secret: %v", err)
 	}
-	want := []string{"sudo:true", "sudo:false", "nobody:false", "sudo:false"}
-	if !slices.Equal(fx.finished, want) || !slices.Equal(fx.entered, []string{"sudo", "sudo", "nobody", "sudo"}) {
-		t.Fatalf("gate saw enter %v, finish %v; want every attempt counted: %v", fx.entered, fx.finished, want)
+	wantFailures(t, fx, map[string]int{
+		"client:sudo": 2, "client:sudo@" + here: 2, "client:nobody": 1, "client:nobody@" + here: 1,
+	})
+	if _, err := fx.svc.Authenticate(ctx, "sudo", fx.secrets["sudo"], here); err != nil {
+		t.Fatalf("right secret after wrong ones: %v", err)
 	}
+	wantFailures(t, fx, map[string]int{"client:sudo": 2, "client:nobody": 1, "client:nobody@" + here: 1})
+}
 
-	// A locked client is refused before its secret is looked at.
-	fx.enterErr = &lockout.LockedError{RetryAfter: time.Hour}
-	_, err = fx.svc.Authenticate(ctx, "sudo", fx.secrets["sudo"], "192.0.2.1")
+// A client locked for an address is refused there before its secret is
+// looked at: the right secret neither counts, nor lifts the lock, nor gets
+// a token. Other addresses are not locked out.
+func TestAuthenticateLocked(t *testing.T) {
+	fx := newFixture(t)
+	ctx := t.Context()
+	const here, there = "192.0.2.1", "192.0.2.2"
+	lockAfter := lockout.DefaultConfig.LockAfter
+	for range lockAfter {
+		if _, err := fx.svc.Authenticate(ctx, "sudo", "wrong", here); !errors.Is(err, oauth.ErrInvalidClient) {
+			t.Fatalf("wrong secret: %v", err)
+		}
+	}
 	var locked *lockout.LockedError
-	if !errors.As(err, &locked) || len(fx.finished) != len(want) {
-		t.Fatalf("locked: %v, finish %v", err, fx.finished)
+	for range 2 {
+		if _, err := fx.svc.Authenticate(ctx, "sudo", fx.secrets["sudo"], here); !errors.As(err, &locked) {
+			t.Fatalf("right secret while locked: %v, want LockedError", err)
+		}
 	}
-	if _, err := fx.svc.Issue(ctx, "sudo", fx.secrets["sudo"], "192.0.2.1"); !errors.As(err, &locked) {
-		t.Fatalf("Issue while locked: %v", err)
+	if tok, err := fx.svc.Issue(ctx, "sudo", fx.secrets["sudo"], here); !errors.As(err, &locked) || tok != (oauth.Token{}) {
+		t.Fatalf("Issue while locked: %+v, %v", tok, err)
 	}
-	if len(fx.tokens) != 0 {
-		t.Fatalf("a locked client got a token")
+	entries := wantFailures(t, fx, map[string]int{"client:sudo": lockAfter, "client:sudo@" + here: lockAfter})
+	if entries["client:sudo@"+here].LockedUntil == nil {
+		t.Fatalf("not locked: %+v", entries)
+	}
+	if _, err := fx.svc.Issue(ctx, "sudo", fx.secrets["sudo"], there); err != nil {
+		t.Fatalf("from another address: %v", err)
 	}
 }
 
@@ -471,14 +361,14 @@ func TestTokens(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tok.Value) < 43 || tok.ClientID != "sudo" || !tok.ExpiresAt.Equal(start.Add(12*time.Hour)) {
+	if len(tok.Value) < 43 || tok.ClientID != "sudo" || !tok.ExpiresAt.Equal(testkit.Start.Add(12*time.Hour)) {
 		t.Fatalf("Issue = %+v", tok)
 	}
-	if _, ok := fx.tokens[store.Digest(tok.Value)]; !ok || len(fx.tokens) != 1 {
-		t.Fatalf("the token is not kept by its digest: %v", fx.tokens)
+	if kept, err := fx.store.GetAccessToken(ctx, store.Digest(tok.Value)); err != nil || kept.ClientID != "sudo" {
+		t.Fatalf("the token is not kept by its digest: %+v, %v", kept, err)
 	}
-	if _, ok := fx.tokens[tok.Value]; ok {
-		t.Fatalf("the token is kept in the clear")
+	if _, err := fx.store.GetAccessToken(ctx, tok.Value); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the token is kept in the clear: %v", err)
 	}
 	if got := fx.svc.ExpiresIn(tok.AccessToken); got != 43200 {
 		t.Fatalf("ExpiresIn = %d, want 43200", got)
@@ -496,7 +386,7 @@ func TestTokens(t *testing.T) {
 		}
 	}
 
-	fx.advance(time.Hour)
+	fx.clock.Advance(time.Hour)
 	if got := fx.svc.ExpiresIn(tok.AccessToken); got != 11*3600 {
 		t.Fatalf("ExpiresIn after 1h = %d", got)
 	}
@@ -509,23 +399,45 @@ func TestTokens(t *testing.T) {
 	if err := fx.svc.Revoke(ctx, tok.Value); !errors.Is(err, oauth.ErrTokenNotFound) {
 		t.Fatalf("second Revoke = %v", err)
 	}
-
-	// Expiry is the service's own check, whatever the store still holds.
-	fx.advance(11*time.Hour - time.Second)
 	if _, err := fx.svc.Lookup(ctx, other.Value); err != nil {
+		t.Fatalf("Revoke ended another token: %v", err)
+	}
+}
+
+// Expiry is the service's own check, whatever the store still holds: Redis
+// counts a token's lifetime from when it stored it, after the service's
+// now, and another process's clock may lag. Here the store's clock stands
+// still.
+func TestExpiryIsTheServicesOwn(t *testing.T) {
+	clock := testkit.NewClock()
+	fx := newFixtureOn(t, clock.Now, testkit.NewClock().Now)
+	ctx := t.Context()
+	tok, err := fx.svc.Issue(ctx, "sudo", fx.secrets["sudo"], "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	clock.Advance(12*time.Hour - time.Second)
+	if _, err := fx.svc.Lookup(ctx, tok.Value); err != nil {
 		t.Fatalf("a second before expiry: %v", err)
 	}
-	fx.advance(time.Second)
-	if _, err := fx.svc.Lookup(ctx, other.Value); !errors.Is(err, oauth.ErrTokenNotFound) {
+	clock.Advance(time.Second)
+	if _, err := fx.svc.Lookup(ctx, tok.Value); !errors.Is(err, oauth.ErrTokenNotFound) {
 		t.Fatalf("at expiry: %v", err)
+	}
+	if _, err := fx.store.GetAccessToken(ctx, store.Digest(tok.Value)); err != nil {
+		t.Fatalf("the store no longer holds the token, so the service's check went untested: %v", err)
 	}
 }
 
 // A fresh token has its whole lifetime left even on a clock that moves
 // between issuing and answering (the real one does): the seed's 43200.
 func TestExpiresInOnARunningClock(t *testing.T) {
-	fx := newFixture(t)
-	fx.tick = time.Millisecond
+	clock := testkit.NewClock()
+	running := func() time.Time {
+		clock.Advance(time.Millisecond)
+		return clock.Now()
+	}
+	fx := newFixtureOn(t, running, clock.Now)
 	tok, err := fx.svc.Issue(t.Context(), "sudo", fx.secrets["sudo"], "")
 	if err != nil {
 		t.Fatal(err)

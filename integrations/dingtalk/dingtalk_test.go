@@ -13,6 +13,7 @@ import (
 	"xtraauth/internal/testkit"
 	"xtraauth/notify"
 	"xtraauth/store"
+	"xtraauth/store/memstore"
 )
 
 func client(fake *platformtest.DingTalk, now func() time.Time) *dingtalk.Client {
@@ -82,17 +83,18 @@ func TestApprovals(t *testing.T) {
 	fake := platformtest.NewDingTalk(t)
 	fake.AddUser("1", "dt-admin")
 	fake.AddUser("2", "dt-alice")
-	kept := platformtest.Settings{}
+	kept := memstore.New(testkit.NewClock().Now)
 	p := dingtalk.NewApprovals(client(fake, time.Now), "", kept)
 	if err := p.Setup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	code := kept["dingtalk_process_code"]
-	if code == "" {
-		t.Fatalf("no process code kept: %v", kept)
+	code, err := kept.Setting(ctx, "dingtalk_process_code")
+	if err != nil || code == "" {
+		t.Fatalf("no process code kept: %q, %v", code, err)
 	}
-	if err := dingtalk.NewApprovals(client(fake, time.Now), "", kept).Setup(ctx); err != nil || kept["dingtalk_process_code"] != code {
-		t.Fatalf("a second setup made another template: %v %v", err, kept)
+	err = dingtalk.NewApprovals(client(fake, time.Now), "", kept).Setup(ctx)
+	if again, _ := kept.Setting(ctx, "dingtalk_process_code"); err != nil || again != code {
+		t.Fatalf("a second setup made another template: %v, code %q then %q", err, code, again)
 	}
 	admin, stranger := store.User{Login: "admin", Mobile: "1"}, store.User{Login: "x", Mobile: "9"}
 	a := store.Approval{ID: 7, Kind: store.ApprovalUnlock, Login: "alice", State: store.ApprovalPending}

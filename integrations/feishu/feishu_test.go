@@ -10,8 +10,10 @@ import (
 	"xtraauth/approval"
 	"xtraauth/integrations/feishu"
 	"xtraauth/integrations/platformtest"
+	"xtraauth/internal/testkit"
 	"xtraauth/notify"
 	"xtraauth/store"
+	"xtraauth/store/memstore"
 )
 
 func newClient(fake *platformtest.Feishu, secret string) *feishu.Client {
@@ -41,7 +43,7 @@ func TestApprovalsAndMessages(t *testing.T) {
 	fake.AddUser(platformtest.FeishuUser{UserID: "fs-admin", Mobile: "1"})
 	fake.AddUser(platformtest.FeishuUser{UserID: "fs-boss", Email: "boss@example.com"})
 	fake.AddUser(platformtest.FeishuUser{UserID: "fs-alice", Email: "alice@example.com"})
-	kept := platformtest.Settings{}
+	kept := memstore.New(testkit.NewClock().Now)
 	c := newClient(fake, fake.AppSecret)
 	p := feishu.NewApprovals(c, "", kept)
 	admin, boss := store.User{Login: "admin", Mobile: "1"}, store.User{Login: "boss", Mobile: "7", Email: "boss@example.com"}
@@ -58,8 +60,8 @@ func TestApprovalsAndMessages(t *testing.T) {
 		}
 		ids = append(ids, id)
 	}
-	if code := kept["feishu_approval_code"]; code == "" || !fake.Subscribed(code) {
-		t.Fatalf("definition %q not kept or not subscribed", code)
+	if code, err := kept.Setting(ctx, "feishu_approval_code"); err != nil || code == "" || !fake.Subscribed(code) {
+		t.Fatalf("definition %q not kept or not subscribed: %v", code, err)
 	}
 	a.InstanceID, a.State = ids[0], store.ApprovalApproved
 	if err := p.Mirror(ctx, a, boss); err != nil {

@@ -7,7 +7,6 @@
 package platformtest
 
 import (
-	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -16,8 +15,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-
-	"xtraauth/store"
 )
 
 // Fault is how a fake answers every call.
@@ -115,24 +112,4 @@ func NoSecrets(t testing.TB, texts []string, secrets ...string) {
 			}
 		}
 	}
-}
-
-// Settings is an in-memory store.Settings, for clients tested alone.
-type Settings map[string]string
-
-// Setting implements store.Settings.
-func (s Settings) Setting(_ context.Context, key string) (string, error) {
-	if v, ok := s[key]; ok {
-		return v, nil
-	}
-	return "", store.ErrNotFound
-}
-
-// GetOrCreateSetting implements store.Settings.
-func (s Settings) GetOrCreateSetting(_ context.Context, key, value string) (string, error) {
-	if v, ok := s[key]; ok {
-		return v, nil
-	}
-	s[key] = value
-	return value, nil
 }
