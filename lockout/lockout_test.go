@@ -146,7 +146,7 @@ func (f *fixture) join(client redis.UniversalClient) *fixture {
 	g.captchas = captcha.New(g.eph, 5*time.Minute)
 	g.lk = lockout.New(f.cfg, g.eph, g.captchas, f.sql, f.clock.Now)
 	accounts, err := account.New(context.Background(), account.Deps{
-		Users: f.sql, DevKeys: f.sql, Sessions: noSessions{}, Gate: g.lk,
+		Users: f.sql, DevKeys: f.sql, Sessions: g.eph, Gate: g.lk,
 		Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 8, 10*time.Second, time.Now, nil), Now: f.clock.Now,
 	})
 	if err != nil {
@@ -155,10 +155,6 @@ func (f *fixture) join(client redis.UniversalClient) *fixture {
 	g.accounts = accounts
 	return &g
 }
-
-type noSessions struct{}
-
-func (noSessions) DeleteUserSessions(context.Context, int64, string) error { return nil }
 
 // deleteKeys deletes the prefix's keys one by one, master by master in a
 // cluster, where keys of different slots cannot go in one DEL.

@@ -14,8 +14,6 @@ import (
 	"xtraauth/store/memstore"
 )
 
-var cheapHash = account.HashParams{Time: 1, Memory: 64, Threads: 1, KeyLen: 16, SaltLen: 8}
-
 // racingSessions runs meanwhile once, just before the first session is
 // stored: as a change an admin makes while a login is between checking the
 // password and storing the session.
@@ -47,7 +45,7 @@ func newFixture(t *testing.T) *fixture {
 	st := memstore.New(clock.Now)
 	race := &racingSessions{Sessions: st}
 	accounts, err := account.New(ctx, account.Deps{Users: st, DevKeys: st, Tenants: st, Sessions: st,
-		Gate: account.OpenGate{}, Hasher: account.NewHasher(cheapHash, 2, time.Second, clock.Now, nil), Now: clock.Now})
+		Gate: account.OpenGate{}, Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 2, time.Second, clock.Now, nil), Now: clock.Now})
 	if err != nil {
 		t.Fatal(err)
 	}
