@@ -89,7 +89,7 @@ func benchKeys(t *testing.T, url string, cluster []string) int {
 		n.Add(int64(len(keys)))
 		return err
 	}
-	if err := eachNode(t.Context(), client, count); err != nil {
+	if err := redisstore.EachMaster(t.Context(), client, count); err != nil {
 		t.Fatal(err)
 	}
 	return int(n.Load())

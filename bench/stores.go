@@ -18,6 +18,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"xtraauth/config"
+	"xtraauth/store/redisstore"
 )
 
 // cleanupTimeout bounds removing the bench's data, also after Ctrl-C.
@@ -78,43 +79,14 @@ func pgSchema(ctx context.Context, base string) (string, func() error, error) {
 	return u.String(), drop, nil
 }
 
-// deleteKeys deletes the run's keys from a real Redis, node by node in a
-// cluster (SCAN sees one node; keys of different slots cannot go in one DEL).
+// deleteKeys deletes the run's keys from a real Redis.
 func deleteKeys(client redis.UniversalClient, prefix string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), cleanupTimeout)
 	defer cancel()
-	del := func(ctx context.Context, node *redis.Client) error {
-		iter := node.Scan(ctx, 0, prefix+"*", 1000).Iterator()
-		pipe := node.Pipeline()
-		for iter.Next(ctx) {
-			pipe.Unlink(ctx, iter.Val())
-			if pipe.Len() == 1000 {
-				if _, err := pipe.Exec(ctx); err != nil {
-					return err
-				}
-			}
-		}
-		if err := iter.Err(); err != nil {
-			return err
-		}
-		_, err := pipe.Exec(ctx)
-		return err
-	}
-	if err := eachNode(ctx, client, del); err != nil {
+	if err := redisstore.DeletePrefix(ctx, client, prefix); err != nil {
 		return fmt.Errorf("delete the bench's Redis keys (prefix %s): %w", prefix, err)
 	}
 	return nil
-}
-
-// eachNode runs fn on a single Redis, or on every master of a cluster at once.
-func eachNode(ctx context.Context, client redis.UniversalClient, fn func(context.Context, *redis.Client) error) error {
-	switch c := client.(type) {
-	case *redis.ClusterClient:
-		return c.ForEachMaster(ctx, fn)
-	case *redis.Client:
-		return fn(ctx, c)
-	}
-	return fmt.Errorf("unknown Redis client %T", client)
 }
 
 // memoryGauge names and reads the memory sessions live in: the Go heap
@@ -143,7 +115,7 @@ func redisUsedMemory(ctx context.Context, client redis.UniversalClient) (int64, 
 		total.Add(n)
 		return err
 	}
-	err := eachNode(ctx, client, read)
+	err := redisstore.EachMaster(ctx, client, read)
 	return total.Load(), err
 }
 

@@ -9,8 +9,6 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/redis/go-redis/v9"
-
 	"xtraauth/app/apptest"
 	"xtraauth/config"
 	"xtraauth/internal/testkit"
@@ -60,8 +58,8 @@ func testPrefix(t *testing.T, url string, cluster []string) string {
 	return prefix
 }
 
-// deleteRedisKeys deletes the prefix's keys one by one, master by master
-// in a cluster, where keys of different slots cannot go in one DEL.
+// deleteRedisKeys deletes the prefix's keys, on a connection of its own as
+// the servers that used them have stopped.
 func deleteRedisKeys(t *testing.T, url string, cluster []string, prefix string) {
 	ctx := context.Background()
 	client, err := redisstore.Dial(ctx, url, cluster)
@@ -70,20 +68,7 @@ func deleteRedisKeys(t *testing.T, url string, cluster []string, prefix string) 
 		return
 	}
 	defer client.Close()
-	del := func(ctx context.Context, node *redis.Client) error {
-		keys, err := node.Keys(ctx, prefix+"*").Result()
-		for _, k := range keys {
-			if err == nil {
-				err = node.Del(ctx, k).Err()
-			}
-		}
-		return err
-	}
-	if c, ok := client.(*redis.ClusterClient); ok {
-		err = c.ForEachMaster(ctx, del)
-	} else {
-		err = del(ctx, client.(*redis.Client))
-	}
+	err = redisstore.DeletePrefix(ctx, client, prefix)
 	if err != nil {
 		t.Errorf("delete test keys: %v", err)
 	}

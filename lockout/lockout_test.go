@@ -125,7 +125,11 @@ func newFixture(t *testing.T, client redis.UniversalClient, mr *miniredis.Minire
 	t.Cleanup(func() { _ = sql.Close() })
 	prefix := "xatest-lockout:" + rand.Text()[:12] + ":"
 	if mr == nil {
-		t.Cleanup(func() { deleteKeys(t, client, prefix) })
+		t.Cleanup(func() {
+			if err := redisstore.DeletePrefix(context.Background(), client, prefix); err != nil {
+				t.Errorf("delete test keys: %v", err)
+			}
+		})
 	}
 	f := &fixture{t: t, cfg: cfg, prefix: prefix, sql: sql, mr: mr, clock: testkit.NewClock()}
 	f = f.join(client)
@@ -154,30 +158,6 @@ func (f *fixture) join(client redis.UniversalClient) *fixture {
 	}
 	g.accounts = accounts
 	return &g
-}
-
-// deleteKeys deletes the prefix's keys one by one, master by master in a
-// cluster, where keys of different slots cannot go in one DEL.
-func deleteKeys(t *testing.T, client redis.UniversalClient, prefix string) {
-	ctx := context.Background()
-	del := func(ctx context.Context, node *redis.Client) error {
-		keys, err := node.Keys(ctx, prefix+"*").Result()
-		for _, k := range keys {
-			if err == nil {
-				err = node.Del(ctx, k).Err()
-			}
-		}
-		return err
-	}
-	var err error
-	if c, ok := client.(*redis.ClusterClient); ok {
-		err = c.ForEachMaster(ctx, del)
-	} else {
-		err = del(ctx, client.(*redis.Client))
-	}
-	if err != nil {
-		t.Errorf("delete test keys: %v", err)
-	}
 }
 
 // advance moves the clock and Redis TTLs; only miniredis can.

@@ -116,27 +116,8 @@ func sharedServer(client redis.UniversalClient) newStoreFunc {
 
 func testPrefix() string { return "xatest:" + rand.Text()[:12] + ":" }
 
-// deleteKeys deletes the prefix's keys one by one, as in a cluster they
-// live in different slots (and on different nodes).
 func deleteKeys(t *testing.T, client redis.UniversalClient, prefix string) {
-	ctx := context.Background()
-	scan := func(ctx context.Context, c *redis.Client) error {
-		iter := c.Scan(ctx, 0, globEscaper.Replace(prefix)+"*", 1000).Iterator()
-		for iter.Next(ctx) {
-			if err := client.Del(ctx, iter.Val()).Err(); err != nil {
-				return err
-			}
-		}
-		return iter.Err()
-	}
-	var err error
-	switch c := client.(type) {
-	case *redis.ClusterClient:
-		err = c.ForEachMaster(ctx, scan)
-	case *redis.Client:
-		err = scan(ctx, c)
-	}
-	if err != nil {
+	if err := DeletePrefix(context.Background(), client, prefix); err != nil {
 		t.Errorf("delete test keys: %v", err)
 	}
 }
