@@ -57,6 +57,7 @@ type bench struct {
 	opt  Options
 
 	healthzRate, argon2Rate float64 // 0 until measured
+	unlimitMemory           func()  // stops what limitMemory started
 	loadBefore              string  // the machine's load average before the run
 
 	// made on first use
@@ -90,9 +91,6 @@ func Run(ctx context.Context, cfg config.Config, opt Options, log *slog.Logger, 
 		return err
 	}
 	defer a.Close()
-	limitCtx, stopLimit := context.WithCancel(ctx)
-	defer stopLimit()
-	go app.LimitMemory(limitCtx, cfg.Argon2.Memory) // as the server does
 	if a.Embedded == nil {
 		defer func() { err = errors.Join(err, deleteKeys(a.Redis, cfg.RedisPrefix)) }()
 	}
@@ -105,6 +103,8 @@ func Run(ctx context.Context, cfg config.Config, opt Options, log *slog.Logger, 
 	defer srv.Close()
 
 	b := &bench{ctx: ctx, app: a, base: "http://" + ln.Addr().String(), opt: opt, password: randomText(), loadBefore: loadBefore}
+	b.limitMemory() // as the server does
+	defer func() { b.unlimitMemory() }()
 	lines, err := b.runProfiled(chosen)
 	if err != nil {
 		return err
@@ -112,6 +112,18 @@ func Run(ctx context.Context, cfg config.Config, opt Options, log *slog.Logger, 
 	fmt.Fprintf(out, "xtraauth bench: %s\n\n", b.describe())
 	writeTable(out, lines)
 	return nil
+}
+
+// limitMemory runs app.LimitMemory until unlimitMemory, which returns once
+// the limit is lifted.
+func (b *bench) limitMemory() {
+	ctx, stop := context.WithCancel(b.ctx)
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		app.LimitMemory(ctx, b.app.Cfg.Argon2.Memory)
+	}()
+	b.unlimitMemory = func() { stop(); <-done }
 }
 
 func choose(only []string) ([]row, error) {

@@ -74,8 +74,12 @@ func (b *bench) withToken(measure, path string, goal float64) (line, error) {
 }
 
 // rawArgon2 hashes with the configured parameters as many at once as the
-// server's hashing pool (one per CPU): the most the server could do.
+// server's hashing pool (one per CPU): the most the server could do. It
+// runs as a plain process would, without the server's memory limit, which
+// trades a little hashing speed for a third less memory.
 func (b *bench) rawArgon2() (line, error) {
+	b.unlimitMemory()
+	defer b.limitMemory()
 	p := b.app.Cfg.Argon2
 	password, salt := []byte(b.password), make([]byte, account.DefaultHashParams.SaltLen)
 	workers := runtime.NumCPU()
