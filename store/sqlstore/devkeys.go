@@ -46,15 +46,17 @@ func (s *Store) GetDevKey(ctx context.Context, id int64) (store.DevKey, error) {
 	return k, wrap(fmt.Sprintf("dev_key %d", id), err)
 }
 
+// devKeyUserQuery reads a key and its user by the key's hash.
+var devKeyUserQuery = `SELECT k.id, k.user_id, k.label, k.prefix, k.hash, k.created_at, k.last_used_at, ` +
+	columnsOf("u", userColumns) + ` FROM dev_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = ?`
+
 // GetDevKeyUser implements store.DevKeys.
 func (s *Store) GetDevKeyUser(ctx context.Context, hash string) (store.DevKey, store.User, error) {
 	var (
 		k store.DevKey
 		u store.User
 	)
-	err := s.queryRow(ctx, s.db, `SELECT k.id, k.user_id, k.label, k.prefix, k.hash, k.created_at, k.last_used_at,
-		`+userColumnsOf("u")+` FROM dev_keys k JOIN users u ON u.id = k.user_id WHERE k.hash = ?`, hash,
-	).Scan(append(devKeyFields(&k), userFields(&u)...)...)
+	err := s.queryRow(ctx, s.db, devKeyUserQuery, hash).Scan(append(devKeyFields(&k), userFields(&u)...)...)
 	// The hash is a credential's digest: keep it out of the message.
 	return k, u, wrap("dev_key by hash", err)
 }

@@ -35,9 +35,9 @@ func userFields(u *store.User) []any {
 		nullTimeScan{&u.LastLoginAt}, timeScan{&u.CreatedAt}, timeScan{&u.UpdatedAt}}
 }
 
-// userColumnsOf is userColumns of the table named alias in a join.
-func userColumnsOf(alias string) string {
-	cols := strings.Split(userColumns, ",")
+// columnsOf names each of columns as of the table alias, for a join.
+func columnsOf(alias, columns string) string {
+	cols := strings.Split(columns, ",")
 	for i, c := range cols {
 		cols[i] = alias + "." + strings.TrimSpace(c)
 	}
