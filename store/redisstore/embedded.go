@@ -121,11 +121,17 @@ func (e *Embedded) tick() {
 			return
 		case <-time.After(min(max(tickEvery, tickShare*walk), maxTick)):
 			start := e.now()
-			e.mr.SetTime(start)
-			e.mr.Exists("") // charges the TTLs
+			e.charge()
 			walk += (e.now().Sub(start) - walk) / 8
 		}
 	}
+}
+
+// charge moves the server's clock to now and charges every key's TTL for
+// the move.
+func (e *Embedded) charge() {
+	e.mr.SetTime(e.now())
+	e.mr.Exists("")
 }
 
 // URL is redis://:<password>@127.0.0.1:<port>/0.
