@@ -60,6 +60,17 @@ type User struct {
 	UpdatedAt    time.Time
 }
 
+// FillDefaults gives a new user the default tenant and type where none is
+// set, as every store does on create.
+func (u *User) FillDefaults() {
+	if u.TenantID == 0 {
+		u.TenantID = DefaultTenantID
+	}
+	if u.Type == "" {
+		u.Type = UserTypeNormal
+	}
+}
+
 // UserFilter selects users for a list; empty strings mean no filter.
 // Login and Name match substrings, case-insensitively.
 type UserFilter struct {

@@ -17,12 +17,7 @@ func copyUser(u store.User) store.User {
 
 // normalizeUser fills the defaults and rounds the times as the SQL stores do.
 func normalizeUser(u *store.User) {
-	if u.TenantID == 0 {
-		u.TenantID = store.DefaultTenantID
-	}
-	if u.Type == "" {
-		u.Type = store.UserTypeNormal
-	}
+	u.FillDefaults()
 	u.LastLoginAt = dbTimePtr(u.LastLoginAt)
 	u.UpdatedAt = dbTime(u.UpdatedAt)
 }

@@ -46,12 +46,7 @@ func columnsOf(alias, columns string) string {
 
 // normalizeUser fills the defaults and rounds the times as they are stored.
 func normalizeUser(u *store.User) {
-	if u.TenantID == 0 {
-		u.TenantID = store.DefaultTenantID
-	}
-	if u.Type == "" {
-		u.Type = store.UserTypeNormal
-	}
+	u.FillDefaults()
 	u.LastLoginAt = dbTimePtr(u.LastLoginAt)
 }
 
