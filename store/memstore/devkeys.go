@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"slices"
 	"time"
 
 	"xtraauth/store"
@@ -69,25 +68,15 @@ func (s *Store) GetDevKeyUser(_ context.Context, hash string) (store.DevKey, sto
 func (s *Store) ListDevKeys(_ context.Context, userID int64) ([]store.DevKey, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	keys := []store.DevKey{}
-	for _, k := range s.devKeys {
-		if k.UserID == userID {
-			keys = append(keys, copyDevKey(k))
-		}
-	}
-	slices.SortFunc(keys, func(a, b store.DevKey) int { return cmp.Compare(a.ID, b.ID) })
-	return keys, nil
+	return sortedValues(s.devKeys, func(k store.DevKey) bool { return k.UserID == userID }, copyDevKey,
+		func(a, b store.DevKey) int { return cmp.Compare(a.ID, b.ID) }), nil
 }
 
 // DeleteDevKey implements store.DevKeys.
 func (s *Store) DeleteDevKey(_ context.Context, id int64) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.devKeys[id]; !ok {
-		return notFound("delete dev_key %d", id)
-	}
-	delete(s.devKeys, id)
-	return nil
+	return remove(s.devKeys, id, "delete dev_key %d", id)
 }
 
 // DeleteUserDevKeys implements store.DevKeys.

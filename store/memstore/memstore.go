@@ -2,6 +2,7 @@ package memstore
 
 import (
 	"fmt"
+	"slices"
 	"sync"
 	"time"
 
@@ -141,6 +142,30 @@ func page[T any](rows []T, offset, limit int) []T {
 	}
 	return append(make([]T, 0, len(rows)), rows...)
 }
+
+// sortedValues copies out the values of m that keep accepts (nil keeps
+// all), through copyOf, ordered by order.
+func sortedValues[K comparable, V any](m map[K]V, keep func(V) bool, copyOf func(V) V, order func(a, b V) int) []V {
+	out := []V{}
+	for _, v := range m {
+		if keep == nil || keep(v) {
+			out = append(out, copyOf(v))
+		}
+	}
+	slices.SortFunc(out, order)
+	return out
+}
+
+// remove deletes m[k], or says what was not found.
+func remove[K comparable, V any](m map[K]V, k K, format string, args ...any) error {
+	if _, ok := m[k]; !ok {
+		return notFound(format, args...)
+	}
+	delete(m, k)
+	return nil
+}
+
+func same[V any](v V) V { return v }
 
 func notFound(format string, args ...any) error {
 	return fmt.Errorf(format+": %w", append(args, store.ErrNotFound)...)

@@ -52,12 +52,7 @@ func (s *Store) GetTenantByCode(_ context.Context, code string) (store.Tenant, e
 func (s *Store) ListTenants(context.Context) ([]store.Tenant, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	tenants := make([]store.Tenant, 0, len(s.tenants))
-	for _, t := range s.tenants {
-		tenants = append(tenants, t)
-	}
-	slices.SortFunc(tenants, func(a, b store.Tenant) int { return cmp.Compare(a.ID, b.ID) })
-	return tenants, nil
+	return sortedValues(s.tenants, nil, same, func(a, b store.Tenant) int { return cmp.Compare(a.ID, b.ID) }), nil
 }
 
 // copyClient is c with its own TenantIDs, sorted, without repeats, never nil.
@@ -101,21 +96,12 @@ func (s *Store) GetClient(_ context.Context, id string) (store.Client, error) {
 func (s *Store) ListClients(context.Context) ([]store.Client, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	clients := make([]store.Client, 0, len(s.clients))
-	for _, c := range s.clients {
-		clients = append(clients, copyClient(c))
-	}
-	slices.SortFunc(clients, func(a, b store.Client) int { return strings.Compare(a.ID, b.ID) })
-	return clients, nil
+	return sortedValues(s.clients, nil, copyClient, func(a, b store.Client) int { return strings.Compare(a.ID, b.ID) }), nil
 }
 
 // DeleteClient implements store.Clients.
 func (s *Store) DeleteClient(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if _, ok := s.clients[id]; !ok {
-		return notFound("delete client %q", id)
-	}
-	delete(s.clients, id)
-	return nil
+	return remove(s.clients, id, "delete client %q", id)
 }

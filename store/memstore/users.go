@@ -3,7 +3,6 @@ package memstore
 import (
 	"cmp"
 	"context"
-	"slices"
 	"strings"
 
 	"xtraauth/store"
@@ -100,12 +99,7 @@ func (s *Store) findUser(what string, match func(store.User) bool) (store.User, 
 
 // sortedUsers lists the users by id; s.mu must be held.
 func (s *Store) sortedUsers() []store.User {
-	users := make([]store.User, 0, len(s.users))
-	for _, u := range s.users {
-		users = append(users, u)
-	}
-	slices.SortFunc(users, func(a, b store.User) int { return cmp.Compare(a.ID, b.ID) })
-	return users
+	return sortedValues(s.users, nil, same, func(a, b store.User) int { return cmp.Compare(a.ID, b.ID) })
 }
 
 // GetUserByLogin implements store.Users.
