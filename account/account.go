@@ -137,7 +137,7 @@ func (s *Service) verifyPassword(ctx context.Context, login, password string) (s
 		return store.User{}, false, nil
 	}
 	if rehash {
-		s.upgradeHash(ctx, u.ID, password)
+		u = s.upgradeHash(ctx, u, password)
 	}
 	return u, true, nil
 }
@@ -174,18 +174,30 @@ func (s *Service) LearnHashCosts(ctx context.Context) error {
 	return nil
 }
 
-// upgradeHash replaces an imported bcrypt hash (or old argon2id parameters);
-// a failure here must not fail the login, the next one retries.
-func (s *Service) upgradeHash(ctx context.Context, id int64, password string) {
+// upgradeHash replaces an imported bcrypt hash (or old argon2id parameters)
+// and returns u as stored now. Only the hash just verified is replaced, never
+// a password changed meanwhile; a failure here must not fail the login, the
+// next one retries.
+func (s *Service) upgradeHash(ctx context.Context, u store.User, password string) store.User {
 	hash, err := s.hasher.Hash(ctx, password)
 	if err != nil {
-		return
+		return u
 	}
-	_, _ = s.users.UpdateUser(ctx, id, func(u *store.User) error {
-		u.PasswordHash = hash
+	upgraded, err := s.users.UpdateUser(ctx, u.ID, func(now *store.User) error {
+		if now.PasswordHash != u.PasswordHash {
+			return errPasswordChanged
+		}
+		now.PasswordHash = hash
 		return nil
 	})
+	if err != nil {
+		return u
+	}
+	return upgraded
 }
+
+// errPasswordChanged stops an upgrade of a hash that is no longer stored.
+var errPasswordChanged = errors.New("the password changed meanwhile")
 
 // RecordLogin notes the time of a good login of u, at most once a minute
 // (a job logging in many times a second must not queue on the database's

@@ -250,3 +250,50 @@ func TestEveryPasswordCheckPaysOneHash(t *testing.T) {
 		}
 	})
 }
+
+// changingUsers changes the password of the first user it is asked for,
+// right after reading them: as a password change made while a login hashes.
+type changingUsers struct {
+	*memstore.Store
+	once sync.Once
+	to   string
+}
+
+func (c *changingUsers) GetUserByLogin(ctx context.Context, login string) (store.User, error) {
+	u, err := c.Store.GetUserByLogin(ctx, login)
+	c.once.Do(func() {
+		if _, err := c.UpdateUser(ctx, u.ID, func(u *store.User) error { u.PasswordHash = c.to; return nil }); err != nil {
+			panic(err)
+		}
+	})
+	return u, err
+}
+
+// TestUpgradeKeepsAPasswordChangedMeanwhile: the upgrade of an imported
+// hash replaces only the hash it verified, never a new password.
+func TestUpgradeKeepsAPasswordChangedMeanwhile(t *testing.T) {
+	ctx := context.Background()
+	clock := testkit.NewClock()
+	st := memstore.New(clock.Now)
+	raw, err := bcrypt.GenerateFromPassword([]byte("old-system-pw"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, err := st.CreateUser(ctx, store.User{Login: "imported", PasswordHash: string(raw)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	users := &changingUsers{Store: st, to: "$argon2id$the-new-password"}
+	s, err := account.New(ctx, account.Deps{Users: users, DevKeys: st, Sessions: st, Gate: account.OpenGate{},
+		Hasher: account.NewHasher(account.HashParams(testkit.CheapHash), 1, time.Second, clock.Now, nil), Now: clock.Now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	checked, ok, err := s.CheckPassword(ctx, account.Attempt{Login: "imported"}, "old-system-pw")
+	if err != nil || !ok || checked.PasswordHash != string(raw) {
+		t.Fatalf("check against the hash read: %v %v, hash %q", ok, err, checked.PasswordHash)
+	}
+	if now, err := st.GetUser(ctx, u.ID); err != nil || now.PasswordHash != users.to {
+		t.Fatalf("stored hash %q (%v), want the one changed meanwhile", now.PasswordHash, err)
+	}
+}

@@ -65,7 +65,11 @@ func (s *Service) Login(ctx context.Context, r Request, kind string) (Result, er
 	if !ok {
 		return Result{}, ErrWrongCredentials
 	}
-	return s.start(ctx, u, readAt, kind, true)
+	verified := ""
+	if r.Password != "" {
+		verified = u.PasswordHash
+	}
+	return s.start(ctx, u, readAt, verified, kind, true)
 }
 
 // ErrNoRefresh means a refresh token names no live refresh session.
@@ -91,7 +95,7 @@ func (s *Service) Refresh(ctx context.Context, refreshDigest, kind string) (Resu
 	if err != nil {
 		return Result{}, err
 	}
-	res, err := s.start(ctx, u, readAt, kind, false)
+	res, err := s.start(ctx, u, readAt, "", kind, false)
 	if errors.Is(err, ErrWrongCredentials) {
 		err = ErrNoRefresh
 	}
@@ -101,7 +105,7 @@ func (s *Service) Refresh(ctx context.Context, refreshDigest, kind string) (Resu
 // StartRefresh starts the refresh session that goes with a DMS login. When
 // u was read is not known, so it is read again.
 func (s *Service) StartRefresh(ctx context.Context, u store.User) (Result, error) {
-	return s.start(ctx, u, time.Time{}, session.KindDMSRefresh, false)
+	return s.start(ctx, u, time.Time{}, "", session.KindDMSRefresh, false)
 }
 
 // reread reads the user again after a session was made for them,
@@ -116,17 +120,19 @@ func (s *Service) reread(ctx context.Context, u store.User, login bool) (store.U
 // maxStarts bounds the retries of start while the user keeps changing.
 const maxStarts = 3
 
-// start creates a session carrying u's identity, as read at readAt.
-// A change of identity (role, tenant), a disabling or a deletion ends the
-// user's sessions once it is stored, so a session stored after that is
-// safe only if u was read after the change too. The store tells whether
-// the user's sessions ended lately; if they did, or u was read too long
-// ago for that to tell, or a login is to be recorded, the user is read
-// again: a change stored before that read shows in it, and one stored
-// after it finds this session. When the identity changed meanwhile, the
-// session is made again with the new one; a user disabled or deleted
-// meanwhile gets no session.
-func (s *Service) start(ctx context.Context, u store.User, readAt time.Time, kind string, login bool) (Result, error) {
+// start creates a session carrying u's identity, as read at readAt;
+// verified is the password hash a password login was checked against.
+// A change of identity (role, tenant), of the password, a disabling or a
+// deletion ends the user's sessions once it is stored, so a session stored
+// after that is safe only if u was read after the change too. The store
+// tells whether the user's sessions ended lately; if they did, or u was
+// read too long ago for that to tell, or a login is to be recorded, the
+// user is read again: a change stored before that read shows in it, and
+// one stored after it finds this session. When the identity changed
+// meanwhile, the session is made again with the new one; a user disabled
+// or deleted meanwhile, or whose password changed since it was checked,
+// gets no session.
+func (s *Service) start(ctx context.Context, u store.User, readAt time.Time, verified, kind string, login bool) (Result, error) {
 	for range maxStarts {
 		c, err := s.sessions.Create(ctx, store.IdentityOf(u), kind)
 		if err != nil {
@@ -138,10 +144,11 @@ func (s *Service) start(ctx context.Context, u store.User, readAt time.Time, kin
 		}
 		readAt = s.now()
 		now, err := s.reread(ctx, u, login)
+		gone := err == nil && (now.Disabled || (verified != "" && now.PasswordHash != verified))
 		switch {
-		case err == nil && !now.Disabled && store.IdentityOf(now) == c.Session.User:
+		case err == nil && !gone && store.IdentityOf(now) == c.Session.User:
 			return Result{User: now, Token: c.Token, Session: c.Session}, nil
-		case errors.Is(err, store.ErrNotFound) || (err == nil && now.Disabled):
+		case errors.Is(err, store.ErrNotFound) || gone:
 			err = ErrWrongCredentials
 		}
 		// a session the client never learns of must not linger

@@ -96,18 +96,14 @@ func TestLoginRacingAChange(t *testing.T) {
 			t.Fatalf("session %+v, %v; result %+v: want the new identity", s.User, err, res.User)
 		}
 	})
-	t.Run("disabled meanwhile", func(t *testing.T) {
-		f := newFixture(t)
-		var digest string
-		f.race.meanwhile = func() { f.update(t, func(u *store.User) { u.Disabled = true }) }
-		f.race.Sessions = &recordDigest{Sessions: f.race.Sessions, digest: &digest}
-		if _, err := f.logIn(); !errors.Is(err, login.ErrWrongCredentials) {
-			t.Fatalf("login of a user disabled meanwhile: %v, want ErrWrongCredentials", err)
-		}
-		if _, err := f.sessions.Lookup(context.Background(), digest); !errors.Is(err, store.ErrNotFound) {
-			t.Fatalf("the session made meanwhile lingers: %v", err)
-		}
-	})
+	for name, change := range map[string]func(*store.User){
+		"disabled meanwhile": func(u *store.User) { u.Disabled = true },
+		// the old password must not outlive its change, even by a login
+		// that was checking it at that moment
+		"password changed meanwhile": func(u *store.User) { u.PasswordHash = "$argon2id$the-new-one" },
+	} {
+		t.Run(name, func(t *testing.T) { testNoSessionAfter(t, change) })
+	}
 	t.Run("refresh, made admin meanwhile long after the read", func(t *testing.T) {
 		// The mark of ended sessions is gone by the time the session is
 		// stored, so only the age of the read tells the refresh to read
@@ -134,6 +130,21 @@ func TestLoginRacingAChange(t *testing.T) {
 			t.Fatalf("%+v, %v", res.Session.User, err)
 		}
 	})
+}
+
+// testNoSessionAfter: a login racing change gets no session, and the one
+// it made meanwhile is ended.
+func testNoSessionAfter(t *testing.T, change func(*store.User)) {
+	f := newFixture(t)
+	var digest string
+	f.race.meanwhile = func() { f.update(t, change) }
+	f.race.Sessions = &recordDigest{Sessions: f.race.Sessions, digest: &digest}
+	if _, err := f.logIn(); !errors.Is(err, login.ErrWrongCredentials) {
+		t.Fatalf("login racing the change: %v, want ErrWrongCredentials", err)
+	}
+	if _, err := f.sessions.Lookup(context.Background(), digest); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("the session made meanwhile lingers: %v", err)
+	}
 }
 
 type recordDigest struct {
