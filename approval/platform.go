@@ -23,6 +23,9 @@ var ErrNoAccount = errors.New("no account on the platform")
 type Instance struct {
 	Status    string
 	DecidedBy string // the platform user id of the task that decided, if any
+	Tasks     []Task // its approvers' tasks
+	// What Feishu needs besides the id to act on an instance.
+	Definition, Originator string
 }
 
 // Platform is where approvals are decided besides the web page: DingTalk
@@ -35,10 +38,12 @@ type Platform interface {
 	Submit(ctx context.Context, a store.Approval, requester store.User, approvers []store.User) (string, error)
 	// Instance reads an instance.
 	Instance(ctx context.Context, id string) (Instance, error)
-	// Mirror applies to a's still pending instance the decision made in
-	// xtraauth: by (an admin, perhaps not on the platform) approves or
-	// rejects it, or the requester cancels it.
-	Mirror(ctx context.Context, a store.Approval, by store.User) error
+	// DecideTask settles the pending task t of the instance id in the name
+	// of its user.
+	DecideTask(ctx context.Context, id string, inst Instance, t Task, approve bool, remark string) error
+	// End closes the pending instance id (terminates or cancels it), for
+	// the reason given.
+	End(ctx context.Context, id string, inst Instance, reason string) error
 	// UserID finds u's platform user id; ErrNoAccount when none.
 	UserID(ctx context.Context, u store.User) (string, error)
 }

@@ -77,24 +77,27 @@ func TaskUser(tasks []Task, outcome string) string {
 	return ""
 }
 
-// Mirror carries a decision made in xtraauth (a) to the tasks of a running
-// instance on platform p: decide settles the deciding admin's own pending
-// task when they have an account there, else end closes the instance.
-func Mirror(ctx context.Context, p UserIDer, a store.Approval, by store.User, tasks []Task,
-	decide func(t Task, userID string) error, end func() error) error {
+// Mirror carries a decision made in xtraauth (a, decided by by) to its
+// instance on p, if still pending there: the deciding admin's own pending
+// task is settled when they have an account there; otherwise, or when the
+// requester withdrew, the instance is ended.
+func Mirror(ctx context.Context, p Platform, a store.Approval, by store.User) error {
+	inst, err := p.Instance(ctx, a.InstanceID)
+	if err != nil || inst.Status != InstancePending {
+		return err
+	}
 	uid := ""
 	if a.State != store.ApprovalCanceled {
-		var err error
 		if uid, err = p.UserID(ctx, by); err != nil && !errors.Is(err, ErrNoAccount) {
 			return err
 		}
 	}
-	for _, t := range tasks {
+	for _, t := range inst.Tasks {
 		if uid != "" && t.UserID == uid && t.Pending {
-			return decide(t, uid)
+			return p.DecideTask(ctx, a.InstanceID, inst, t, a.State == store.ApprovalApproved, a.Remark)
 		}
 	}
-	return end()
+	return p.End(ctx, a.InstanceID, inst, a.State+" in xtraauth")
 }
 
 // Audit outcomes of approvals read "<state> <kind> #<id>" and then who and

@@ -152,7 +152,7 @@ func (s *Service) mirror(ctx context.Context, a store.Approval) {
 		}
 		by = u
 	}
-	if s.platformCall(ctx, a.ID, s.d.Platform.Mirror(ctx, a, by)) == nil {
+	if s.platformCall(ctx, a.ID, Mirror(ctx, s.d.Platform, a, by)) == nil {
 		s.mirrored(ctx, a)
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 
+	"xtraauth/approval"
 	"xtraauth/store"
 )
 
@@ -31,6 +32,26 @@ type Channel interface {
 	// (found on the platform by mobile or email); robots and Coding get
 	// the zero user. A *PermanentError means retrying cannot help.
 	Send(ctx context.Context, to store.User, msg Message) error
+}
+
+// ToPerson is a channel that writes to people on a platform: ID finds a
+// person's platform id (approval.ErrNoAccount when they have none, which
+// no retry mends) and Write sends that id a text.
+type ToPerson struct {
+	ID    func(ctx context.Context, u store.User) (string, error)
+	Write func(ctx context.Context, id, text string) error
+}
+
+// Send implements Channel.
+func (p ToPerson) Send(ctx context.Context, to store.User, msg Message) error {
+	id, err := p.ID(ctx, to)
+	if errors.Is(err, approval.ErrNoAccount) {
+		return Permanent(err)
+	}
+	if err != nil {
+		return err
+	}
+	return p.Write(ctx, id, msg.Title+"\n"+msg.Text)
 }
 
 // PermanentError is a failure no retry can mend, such as a person with no

@@ -3,6 +3,7 @@ package dingtalk
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"xtraauth/approval"
 	"xtraauth/integrations/internal/kept"
@@ -52,72 +53,58 @@ func (a *Approvals) Instance(ctx context.Context, id string) (approval.Instance,
 	if err != nil {
 		return approval.Instance{}, err
 	}
+	out := approval.Instance{Tasks: make([]approval.Task, len(inst.Tasks))}
+	for i, t := range inst.Tasks {
+		out.Tasks[i] = approval.Task{ID: t.TaskID, UserID: t.UserID, Pending: t.Status == "RUNNING", Outcome: t.Result}
+	}
 	switch {
 	case inst.Status == "RUNNING":
-		return approval.Instance{Status: approval.InstancePending}, nil
+		out.Status = approval.InstancePending
 	case inst.Status == "TERMINATED":
-		return approval.Instance{Status: approval.InstanceCanceled}, nil
+		out.Status = approval.InstanceCanceled
 	case inst.Status == "COMPLETED" && inst.Result == "agree":
-		return approval.Instance{Status: approval.InstanceApproved, DecidedBy: approval.TaskUser(tasks(inst), "AGREE")}, nil
+		out.Status, out.DecidedBy = approval.InstanceApproved, approval.TaskUser(out.Tasks, "AGREE")
 	case inst.Status == "COMPLETED" && inst.Result == "refuse":
-		return approval.Instance{Status: approval.InstanceRejected, DecidedBy: approval.TaskUser(tasks(inst), "REFUSE")}, nil
+		out.Status, out.DecidedBy = approval.InstanceRejected, approval.TaskUser(out.Tasks, "REFUSE")
+	default:
+		return approval.Instance{}, errors.New("dingtalk get instance: unknown status " + inst.Status + " " + inst.Result)
 	}
-	return approval.Instance{}, errors.New("dingtalk get instance: unknown status " + inst.Status + " " + inst.Result)
+	return out, nil
 }
 
-func tasks(inst Instance) []approval.Task {
-	out := make([]approval.Task, len(inst.Tasks))
-	for i, t := range inst.Tasks {
-		out[i] = approval.Task{ID: t.TaskID, UserID: t.UserID, Pending: t.Status == "RUNNING", Outcome: t.Result}
-	}
-	return out
+// DecideTask implements approval.Platform: the task is executed.
+func (a *Approvals) DecideTask(ctx context.Context, id string, _ approval.Instance, t approval.Task, approve bool, remark string) error {
+	return a.c.Execute(ctx, id, t.ID, t.UserID, approve, remark)
 }
 
-// Mirror implements approval.Platform: the deciding admin's own task is
-// executed when they are on DingTalk, else the instance is terminated.
-func (a *Approvals) Mirror(ctx context.Context, ap store.Approval, by store.User) error {
-	inst, err := a.c.GetInstance(ctx, ap.InstanceID)
-	if err != nil || inst.Status != "RUNNING" {
-		return err
-	}
-	return approval.Mirror(ctx, a, ap, by, tasks(inst), func(t approval.Task, uid string) error {
-		return a.c.Execute(ctx, ap.InstanceID, t.ID, uid, ap.State == store.ApprovalApproved, ap.Remark)
-	}, func() error {
-		return a.c.Terminate(ctx, ap.InstanceID, ap.State+" in xtraauth")
-	})
+// End implements approval.Platform: the instance is terminated.
+func (a *Approvals) End(ctx context.Context, id string, _ approval.Instance, reason string) error {
+	return a.c.Terminate(ctx, id, reason)
 }
 
 // UserID implements approval.Platform: people are found by mobile.
 func (a *Approvals) UserID(ctx context.Context, u store.User) (string, error) {
+	return userID(ctx, a.c, u)
+}
+
+func userID(ctx context.Context, c *Client, u store.User) (string, error) {
 	if u.Mobile == "" {
-		return "", approval.ErrNoAccount
+		return "", fmt.Errorf("dingtalk: the user has no mobile: %w", approval.ErrNoAccount)
 	}
-	id, err := a.c.UserIDByMobile(ctx, u.Mobile)
+	id, err := c.UserIDByMobile(ctx, u.Mobile)
 	if errors.Is(err, ErrNoUser) {
-		return "", approval.ErrNoAccount
+		return "", fmt.Errorf("%v: %w", err, approval.ErrNoAccount)
 	}
 	return id, err
 }
 
-// Notices sends work notices to people, found by mobile.
-type Notices struct{ c *Client }
-
-var _ notify.Channel = Notices{}
-
-// NewNotices sends through c, whose Config names the agent.
-func NewNotices(c *Client) Notices { return Notices{c: c} }
-
-// Send implements notify.Channel.
-func (n Notices) Send(ctx context.Context, to store.User, msg notify.Message) error {
-	if to.Mobile == "" {
-		return notify.Permanent(errors.New("dingtalk: the user has no mobile"))
+// NewNotices sends work notices through c, whose Config names the agent,
+// to people found by mobile.
+func NewNotices(c *Client) notify.Channel {
+	return notify.ToPerson{
+		ID: func(ctx context.Context, u store.User) (string, error) { return userID(ctx, c, u) },
+		Write: func(ctx context.Context, id, text string) error {
+			return c.SendWorkNotice(ctx, []string{id}, text)
+		},
 	}
-	id, err := n.c.UserIDByMobile(ctx, to.Mobile)
-	if errors.Is(err, ErrNoUser) {
-		return notify.Permanent(err)
-	}
-	if err != nil {
-		return err
-	}
-	return n.c.SendWorkNotice(ctx, []string{id}, msg.Title+"\n"+msg.Text)
 }

@@ -110,13 +110,13 @@ func TestApprovals(t *testing.T) {
 		t.Fatalf("Instance = %+v, %v", got, err)
 	}
 	a.InstanceID, a.State = id, store.ApprovalRejected
-	if err := p.Mirror(ctx, a, admin); err != nil {
+	if err := approval.Mirror(ctx, p, a, admin); err != nil {
 		t.Fatal(err)
 	}
 	if got, err := p.Instance(ctx, id); err != nil || got.Status != approval.InstanceRejected || got.DecidedBy != "dt-admin" {
 		t.Fatalf("Instance after mirroring = %+v, %v", got, err)
 	}
-	if err := p.Mirror(ctx, a, admin); err != nil {
+	if err := approval.Mirror(ctx, p, a, admin); err != nil {
 		t.Fatalf("mirroring a decided instance again: %v", err)
 	}
 	if _, err := p.Submit(ctx, a, store.User{}, []store.User{stranger}); err == nil {

@@ -3,6 +3,7 @@ package feishu
 import (
 	"context"
 	"errors"
+	"fmt"
 
 	"xtraauth/approval"
 	"xtraauth/integrations/internal/kept"
@@ -53,67 +54,56 @@ func (a *Approvals) Instance(ctx context.Context, id string) (approval.Instance,
 	if err != nil {
 		return approval.Instance{}, err
 	}
+	out := approval.Instance{Tasks: make([]approval.Task, len(inst.Tasks)),
+		Definition: inst.ApprovalCode, Originator: inst.Originator}
+	for i, t := range inst.Tasks {
+		out.Tasks[i] = approval.Task{ID: t.ID, UserID: t.UserID, Pending: t.Status == "PENDING", Outcome: t.Status}
+	}
 	switch inst.Status {
 	case "PENDING":
-		return approval.Instance{Status: approval.InstancePending}, nil
+		out.Status = approval.InstancePending
 	case "APPROVED":
-		return approval.Instance{Status: approval.InstanceApproved, DecidedBy: approval.TaskUser(tasks(inst), "APPROVED")}, nil
+		out.Status, out.DecidedBy = approval.InstanceApproved, approval.TaskUser(out.Tasks, "APPROVED")
 	case "REJECTED":
-		return approval.Instance{Status: approval.InstanceRejected, DecidedBy: approval.TaskUser(tasks(inst), "REJECTED")}, nil
+		out.Status, out.DecidedBy = approval.InstanceRejected, approval.TaskUser(out.Tasks, "REJECTED")
 	case "CANCELED", "DELETED":
-		return approval.Instance{Status: approval.InstanceCanceled}, nil
+		out.Status = approval.InstanceCanceled
+	default:
+		return approval.Instance{}, errors.New("feishu get instance: unknown status " + inst.Status)
 	}
-	return approval.Instance{}, errors.New("feishu get instance: unknown status " + inst.Status)
+	return out, nil
 }
 
-func tasks(inst Instance) []approval.Task {
-	out := make([]approval.Task, len(inst.Tasks))
-	for i, t := range inst.Tasks {
-		out[i] = approval.Task{ID: t.ID, UserID: t.UserID, Pending: t.Status == "PENDING", Outcome: t.Status}
-	}
-	return out
+// DecideTask implements approval.Platform: the task is approved or
+// rejected.
+func (a *Approvals) DecideTask(ctx context.Context, id string, inst approval.Instance, t approval.Task, approve bool, remark string) error {
+	return a.c.DecideTask(ctx, inst.Definition, id, t.ID, t.UserID, approve, remark)
 }
 
-// Mirror implements approval.Platform: the deciding admin's own task is
-// approved or rejected when they are on Feishu, else the instance is
-// cancelled in its originator's name.
-func (a *Approvals) Mirror(ctx context.Context, ap store.Approval, by store.User) error {
-	inst, err := a.c.GetInstance(ctx, ap.InstanceID)
-	if err != nil || inst.Status != "PENDING" {
-		return err
-	}
-	return approval.Mirror(ctx, a, ap, by, tasks(inst), func(t approval.Task, uid string) error {
-		return a.c.DecideTask(ctx, inst.ApprovalCode, ap.InstanceID, t.ID, uid, ap.State == store.ApprovalApproved, ap.Remark)
-	}, func() error {
-		return a.c.CancelInstance(ctx, inst.ApprovalCode, ap.InstanceID, inst.Originator)
-	})
+// End implements approval.Platform: the instance is cancelled in its
+// originator's name (Feishu has no termination by others).
+func (a *Approvals) End(ctx context.Context, id string, inst approval.Instance, _ string) error {
+	return a.c.CancelInstance(ctx, inst.Definition, id, inst.Originator)
 }
 
 // UserID implements approval.Platform: people are found by mobile, else email.
 func (a *Approvals) UserID(ctx context.Context, u store.User) (string, error) {
-	id, err := a.c.UserID(ctx, u.Mobile, u.Email)
+	return userID(ctx, a.c, u)
+}
+
+func userID(ctx context.Context, c *Client, u store.User) (string, error) {
+	id, err := c.UserID(ctx, u.Mobile, u.Email)
 	if errors.Is(err, ErrNoUser) {
-		return "", approval.ErrNoAccount
+		return "", fmt.Errorf("%v: %w", err, approval.ErrNoAccount)
 	}
 	return id, err
 }
 
-// Messages sends text messages to people, found by mobile or email.
-type Messages struct{ c *Client }
-
-var _ notify.Channel = Messages{}
-
-// NewMessages sends through c.
-func NewMessages(c *Client) Messages { return Messages{c: c} }
-
-// Send implements notify.Channel.
-func (m Messages) Send(ctx context.Context, to store.User, msg notify.Message) error {
-	id, err := m.c.UserID(ctx, to.Mobile, to.Email)
-	if errors.Is(err, ErrNoUser) {
-		return notify.Permanent(err)
+// NewMessages sends text messages through c to people found by mobile or
+// email.
+func NewMessages(c *Client) notify.Channel {
+	return notify.ToPerson{
+		ID:    func(ctx context.Context, u store.User) (string, error) { return userID(ctx, c, u) },
+		Write: c.SendText,
 	}
-	if err != nil {
-		return err
-	}
-	return m.c.SendText(ctx, id, msg.Title+"\n"+msg.Text)
 }
