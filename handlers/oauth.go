@@ -38,8 +38,10 @@ func (h *OAuth) Register(r routes) {
 	r.api.DELETE("/oauth2/clients/:id", h.deleteClient, r.auth, requireAdmin)
 }
 
+// noStore adds, to the Cache-Control: no-store every answer has
+// (noStoreByDefault), the Pragma that RFC 6749 5.1 asks of token replies,
+// for HTTP/1.0 caches.
 func noStore(c echo.Context) {
-	c.Response().Header().Set(echo.HeaderCacheControl, "no-store")
 	c.Response().Header().Set("Pragma", "no-cache")
 }
 
