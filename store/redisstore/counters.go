@@ -180,16 +180,10 @@ func (s *Store) scanSubjects(ctx context.Context) ([]string, error) {
 			mu.Unlock()
 		}
 	}
-	var err error
-	switch c := s.rdb.(type) {
-	case *redis.ClusterClient:
-		// SCAN only sees the node it runs on
-		err = c.ForEachMaster(ctx, func(ctx context.Context, node *redis.Client) error {
-			return scanKeys(ctx, node, pattern, add)
-		})
-	default:
-		err = scanKeys(ctx, s.rdb, pattern, add)
-	}
+	// SCAN only sees the node it runs on
+	err := EachMaster(ctx, s.rdb, func(ctx context.Context, node *redis.Client) error {
+		return scanKeys(ctx, node, pattern, add)
+	})
 	if err != nil {
 		return nil, fail("scan counters", err)
 	}
