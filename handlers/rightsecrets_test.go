@@ -51,51 +51,51 @@ func wantNothingLocked(t *testing.T, e *apptest.Env) {
 // leave nothing behind.
 func TestRightSecretsNeverRefused(t *testing.T) {
 	t.Parallel()
-	for _, b := range stormBackends {
-		t.Run(b.name+"/dev_key logins", func(t *testing.T) {
-			t.Parallel()
-			e := startServers(t, b, 1)[0]
+	// Each case sets up a right secret on e and returns one request with it.
+	cases := []struct {
+		name  string
+		right func(t *testing.T, e *apptest.Env) func() (int, error)
+	}{
+		{"dev_key logins", func(t *testing.T, e *apptest.Env) func() (int, error) {
 			addUser1007(t, e)
 			_, key := newDevKey(t, e, e.Login("1007", password1007), "ci")
 			body := "login=1007&dev_key=" + url.QueryEscape(key)
-			count := burst(burstSize, func(int) (int, error) {
+			return func() (int, error) {
 				status, _, err := rawDo(e, "POST", "/api/sessions", strings.NewReader(body),
 					"Content-Type", "application/x-www-form-urlencoded")
 				return status, err
-			})
-			if count["200"] != burstSize {
-				t.Fatalf("answers %v, want %d × 200", count, burstSize)
 			}
-			wantNothingLocked(t, e)
-		})
-		t.Run(b.name+"/dev_key as a token", func(t *testing.T) {
-			t.Parallel()
-			e := startServers(t, b, 1)[0]
+		}},
+		{"dev_key as a token", func(t *testing.T, e *apptest.Env) func() (int, error) {
 			addUser1007(t, e)
 			_, key := newDevKey(t, e, e.Login("1007", password1007), "ci")
-			count := burst(burstSize, func(int) (int, error) {
+			return func() (int, error) {
 				status, _, err := rawDo(e, "GET", "/api/auth", nil, "X-XTRA-AUTH-ID", key)
 				return status, err
-			})
-			if count["200"] != burstSize {
-				t.Fatalf("answers %v, want %d × 200", count, burstSize)
 			}
-			wantNothingLocked(t, e)
-		})
-		t.Run(b.name+"/client grants", func(t *testing.T) {
-			t.Parallel()
-			e := startServers(t, b, 1)[0]
+		}},
+		{"client grants", func(t *testing.T, e *apptest.Env) func() (int, error) {
 			secret := fdClient(t, e, "reports", false)
-			count := burst(burstSize, func(int) (int, error) {
+			return func() (int, error) {
 				status, _, err := rawDo(e, "POST", "/oauth2/token", strings.NewReader("grant_type=client_credentials"),
 					append(fdBasic("reports", secret), "Content-Type", "application/x-www-form-urlencoded")...)
 				return status, err
-			})
-			if count["200"] != burstSize {
-				t.Fatalf("answers %v, want %d × 200", count, burstSize)
 			}
-			wantNothingLocked(t, e)
-		})
+		}},
+	}
+	for _, b := range stormBackends {
+		for _, tc := range cases {
+			t.Run(b.name+"/"+tc.name, func(t *testing.T) {
+				t.Parallel()
+				e := startServers(t, b, 1)[0]
+				request := tc.right(t, e)
+				count := burst(burstSize, func(int) (int, error) { return request() })
+				if count["200"] != burstSize {
+					t.Fatalf("answers %v, want %d × 200", count, burstSize)
+				}
+				wantNothingLocked(t, e)
+			})
+		}
 	}
 }
 
